@@ -1,0 +1,312 @@
+//! Two-sample comparisons: the z-test for proportions, Welch's t-test for means and CUPED.
+//! Definitions and their references: `docs/statistics.md`.
+
+use crate::alternative::Alternative;
+use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
+use crate::error::{check_finite, check_open_unit, InvalidArgument, Result};
+use crate::moments::{CoMoments, Moments, Proportion, TwoGroups};
+
+/// The settings every test takes: significance level and alternative.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TestSettings {
+    pub alpha: f64,
+    pub alternative: Alternative,
+}
+
+impl TestSettings {
+    pub fn new(alpha: f64, alternative: &str) -> Result<Self> {
+        Ok(Self { alpha: check_open_unit("alpha", alpha)?, alternative: Alternative::parse(alternative)? })
+    }
+}
+
+impl Default for TestSettings {
+    fn default() -> Self {
+        Self { alpha: 0.05, alternative: Alternative::TwoSided }
+    }
+}
+
+/// `ab_ztest`'s result. `None` marks a statistic that is undefined for the data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ZTest {
+    pub rate_c: f64,
+    pub rate_t: f64,
+    pub diff: f64,
+    pub rel_lift: Option<f64>,
+    pub z: Option<f64>,
+    pub p_value: Option<f64>,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub rel_ci_low: Option<f64>,
+    pub rel_ci_high: Option<f64>,
+    pub significant: Option<bool>,
+}
+
+/// `ab_ttest`'s result (also `ab_ttest_agg`'s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TTest {
+    pub mean_c: f64,
+    pub mean_t: f64,
+    pub diff: f64,
+    pub rel_lift: Option<f64>,
+    pub t: Option<f64>,
+    pub df: Option<f64>,
+    pub p_value: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub rel_ci_low: Option<f64>,
+    pub rel_ci_high: Option<f64>,
+    pub significant: Option<bool>,
+}
+
+/// `ab_cuped_agg`'s result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cuped {
+    pub theta: Option<f64>,
+    pub diff: f64,
+    pub rel_lift: Option<f64>,
+    pub t: Option<f64>,
+    pub df: Option<f64>,
+    pub p_value: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub variance_reduction: Option<f64>,
+    pub significant: Option<bool>,
+}
+
+/// Two-proportion z-test from counts (statsmodels' `proportions_ztest`, pooled SE), with a
+/// Wald interval of the difference (unpooled SE) and a delta-method interval of the lift.
+pub fn ztest(x_c: i64, n_c: i64, x_t: i64, n_t: i64, settings: TestSettings) -> Result<ZTest> {
+    let control = proportion("x_c", x_c, "n_c", n_c)?;
+    let treatment = proportion("x_t", x_t, "n_t", n_t)?;
+    Ok(ztest_of(&TwoGroups { control, treatment }, settings))
+}
+
+fn proportion(x_name: &'static str, x: i64, n_name: &'static str, n: i64) -> Result<Proportion> {
+    if n < 1 {
+        return Err(InvalidArgument::new(n_name, format!("must be at least 1, got {n}")));
+    }
+    if !(0..=n).contains(&x) {
+        return Err(InvalidArgument::new(x_name, format!("must be between 0 and {n_name} ({n}), got {x}")));
+    }
+    Ok(Proportion { trials: n, successes: x })
+}
+
+/// [`ztest`] on accumulated groups; `None` when a group is empty.
+pub fn ztest_of_groups(groups: &TwoGroups<Proportion>, settings: TestSettings) -> Option<ZTest> {
+    (groups.control.trials > 0 && groups.treatment.trials > 0).then(|| ztest_of(groups, settings))
+}
+
+fn ztest_of(groups: &TwoGroups<Proportion>, settings: TestSettings) -> ZTest {
+    let (c, t) = (&groups.control, &groups.treatment);
+    let (n_c, n_t) = (c.trials as f64, t.trials as f64);
+    let rate_c = c.successes as f64 / n_c;
+    let rate_t = t.successes as f64 / n_t;
+    let diff = rate_t - rate_c;
+    // Integer sums first, as statsmodels does: exact up to 2⁶³.
+    let pooled = (c.successes + t.successes) as f64 / (c.trials + t.trials) as f64;
+    let pooled_se = (pooled * (1.0 - pooled) * (1.0 / n_t + 1.0 / n_c)).sqrt();
+    let z = (pooled_se > 0.0).then(|| diff / pooled_se);
+    let p_value = z.map(|z| settings.alternative.p_value(z, normal_sf));
+    let critical = normal_isf(settings.alternative.tail_alpha(settings.alpha));
+    let var_c = rate_c * (1.0 - rate_c);
+    let var_t = rate_t * (1.0 - rate_t);
+    let se = (var_t / n_t + var_c / n_c).sqrt();
+    let (ci_low, ci_high) = settings.alternative.interval(diff, critical, se);
+    let relative = RelativeLift::new(Arm { n: n_c, mean: rate_c, var: var_c }, Arm { n: n_t, mean: rate_t, var: var_t }, diff);
+    let (rel_ci_low, rel_ci_high) = relative.interval(settings, critical);
+    ZTest {
+        rate_c,
+        rate_t,
+        diff,
+        rel_lift: relative.lift,
+        z,
+        p_value,
+        ci_low,
+        ci_high,
+        rel_ci_low,
+        rel_ci_high,
+        significant: p_value.map(|p| p < settings.alpha),
+    }
+}
+
+/// One arm summarised: size, mean and per-unit variance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Arm {
+    n: f64,
+    mean: f64,
+    var: f64,
+}
+
+/// `diff / mean_c` with its delta-method standard error.
+struct RelativeLift {
+    lift: Option<f64>,
+    se: Option<f64>,
+}
+
+impl RelativeLift {
+    fn new(control: Arm, treatment: Arm, diff: f64) -> Self {
+        if control.mean == 0.0 {
+            return Self { lift: None, se: None };
+        }
+        let mc2 = control.mean * control.mean;
+        let variance = treatment.var / (treatment.n * mc2)
+            + control.var * treatment.mean * treatment.mean / (control.n * mc2 * mc2);
+        Self { lift: Some(diff / control.mean), se: variance.is_finite().then(|| variance.sqrt()) }
+    }
+
+    fn interval(&self, settings: TestSettings, critical: f64) -> (Option<f64>, Option<f64>) {
+        match (self.lift, self.se) {
+            (Some(lift), Some(se)) => {
+                let (low, high) = settings.alternative.interval(lift, critical, se);
+                (Some(low), Some(high))
+            }
+            _ => (None, None),
+        }
+    }
+}
+
+/// Welch's t-test from summary statistics (scipy's `ttest_ind_from_stats(equal_var=False)`).
+pub fn ttest(
+    (mean_c, sd_c, n_c): (f64, f64, i64),
+    (mean_t, sd_t, n_t): (f64, f64, i64),
+    settings: TestSettings,
+) -> Result<TTest> {
+    let control = arm_from_stats(("mean_c", mean_c), ("sd_c", sd_c), ("n_c", n_c))?;
+    let treatment = arm_from_stats(("mean_t", mean_t), ("sd_t", sd_t), ("n_t", n_t))?;
+    Ok(welch(control, treatment, mean_t - mean_c, settings))
+}
+
+fn arm_from_stats(
+    (mean_name, mean): (&'static str, f64),
+    (sd_name, sd): (&'static str, f64),
+    (n_name, n): (&'static str, i64),
+) -> Result<Arm> {
+    check_finite(mean_name, mean)?;
+    if !(sd.is_finite() && sd >= 0.0) {
+        return Err(InvalidArgument::new(sd_name, format!("must be a finite number >= 0, got {sd}")));
+    }
+    if n < 1 {
+        return Err(InvalidArgument::new(n_name, format!("must be at least 1, got {n}")));
+    }
+    Ok(Arm { n: n as f64, mean, var: sd * sd })
+}
+
+/// Welch's t-test on accumulated values (scipy's `ttest_ind(equal_var=False)`); `None` when a
+/// group is empty.
+pub fn ttest_of_groups(groups: &TwoGroups<Moments>, settings: TestSettings) -> Option<TTest> {
+    let control = arm_of(&groups.control)?;
+    let treatment = arm_of(&groups.treatment)?;
+    Some(welch(control, treatment, Moments::mean_difference(&groups.control, &groups.treatment), settings))
+}
+
+fn arm_of(moments: &Moments) -> Option<Arm> {
+    (moments.count() > 0).then(|| Arm {
+        n: moments.count() as f64,
+        mean: moments.mean(),
+        // One value has no variance; NaN here makes every statistic that needs it undefined.
+        var: moments.variance().unwrap_or(f64::NAN),
+    })
+}
+
+/// The Welch test itself. `diff` comes in separately so accumulators can give it at the
+/// precision of their deviations rather than of their means.
+fn welch(control: Arm, treatment: Arm, diff: f64, settings: TestSettings) -> TTest {
+    let test = WelchCore::new(control, treatment, diff, settings);
+    let relative = RelativeLift::new(control, treatment, diff);
+    let (rel_ci_low, rel_ci_high) = match test.critical {
+        Some(critical) => relative.interval(settings, critical),
+        None => (None, None),
+    };
+    TTest {
+        mean_c: control.mean,
+        mean_t: treatment.mean,
+        diff,
+        rel_lift: relative.lift,
+        t: test.t,
+        df: test.df,
+        p_value: test.p_value,
+        ci_low: test.ci.map(|ci| ci.0),
+        ci_high: test.ci.map(|ci| ci.1),
+        rel_ci_low,
+        rel_ci_high,
+        significant: test.p_value.map(|p| p < settings.alpha),
+    }
+}
+
+/// t, df, p-value and the interval of `diff`; all `None` when undefined (a group of one,
+/// or no variance at all).
+struct WelchCore {
+    se2: f64,
+    t: Option<f64>,
+    df: Option<f64>,
+    p_value: Option<f64>,
+    critical: Option<f64>,
+    ci: Option<(f64, f64)>,
+}
+
+impl WelchCore {
+    fn new(control: Arm, treatment: Arm, diff: f64, settings: TestSettings) -> Self {
+        let vn_c = control.var / control.n;
+        let vn_t = treatment.var / treatment.n;
+        let se2 = welch_variance(control, treatment);
+        let df = se2 * se2 / (vn_t * vn_t / (treatment.n - 1.0) + vn_c * vn_c / (control.n - 1.0));
+        if !(se2 > 0.0 && se2.is_finite() && df.is_finite() && df > 0.0) {
+            return Self { se2, t: None, df: None, p_value: None, critical: None, ci: None };
+        }
+        let se = se2.sqrt();
+        let t = diff / se;
+        let critical = t_isf(settings.alternative.tail_alpha(settings.alpha), df);
+        Self {
+            se2,
+            t: Some(t),
+            df: Some(df),
+            p_value: Some(settings.alternative.p_value(t, |x| t_sf(x, df))),
+            critical: Some(critical),
+            ci: Some(settings.alternative.interval(diff, critical, se)),
+        }
+    }
+}
+
+/// The variance of the difference in means, `v_t/n_t + v_c/n_c`.
+fn welch_variance(control: Arm, treatment: Arm) -> f64 {
+    treatment.var / treatment.n + control.var / control.n
+}
+
+/// CUPED (Deng et al. 2013): Welch's test on `Y' = Y − θ(X − mean(X))`, θ and mean(X) pooled
+/// over both groups. `None` when a group is empty.
+pub fn cuped_of_groups(groups: &TwoGroups<CoMoments>, settings: TestSettings) -> Option<Cuped> {
+    let (c, t) = (&groups.control, &groups.treatment);
+    if c.x.count() == 0 || t.x.count() == 0 {
+        return None;
+    }
+    let mut pooled = *c;
+    pooled.merge(t);
+    let theta = (pooled.x.m2() > 0.0).then(|| pooled.comoment() / pooled.x.m2());
+    let slope = theta.unwrap_or(0.0);
+    let adjusted = |group: &CoMoments| Arm {
+        n: group.x.count() as f64,
+        mean: group.y.mean() - slope * Moments::mean_difference(&pooled.x, &group.x),
+        var: if group.x.count() >= 2 {
+            (group.y.m2() - 2.0 * slope * group.comoment() + slope * slope * group.x.m2()) / (group.x.count() - 1) as f64
+        } else {
+            f64::NAN
+        },
+    };
+    let (control, treatment) = (adjusted(c), adjusted(t));
+    let diff = Moments::mean_difference(&c.y, &t.y) - slope * Moments::mean_difference(&c.x, &t.x);
+    let test = WelchCore::new(control, treatment, diff, settings);
+    let raw_se2 = welch_variance(arm_of(&c.y)?, arm_of(&t.y)?);
+    let variance_reduction = (test.se2.is_finite() && raw_se2 > 0.0).then(|| 1.0 - test.se2 / raw_se2);
+    Some(Cuped {
+        theta,
+        diff,
+        rel_lift: (control.mean != 0.0).then(|| diff / control.mean),
+        t: test.t,
+        df: test.df,
+        p_value: test.p_value,
+        ci_low: test.ci.map(|ci| ci.0),
+        ci_high: test.ci.map(|ci| ci.1),
+        variance_reduction,
+        significant: test.p_value.map(|p| p < settings.alpha),
+    })
+}

@@ -1,0 +1,17 @@
+//! `ab_core`: everything pg_ab computes, written once. Hashing and assignment
+//! ([`assign`]), distributions with accurate tails ([`dist`]), mergeable accumulators
+//! ([`moments`]), two-sample tests ([`compare`]), planning ([`planning`]) and
+//! sample-ratio/multiple-testing checks ([`srm`]). No I/O: the Postgres extension, the
+//! DataFusion UDFs and the gateway are thin adapters over these functions.
+
+pub mod alternative;
+pub mod assign;
+pub mod compare;
+pub mod dist;
+pub mod error;
+pub mod moments;
+pub mod planning;
+pub mod srm;
+
+pub use alternative::Alternative;
+pub use error::{InvalidArgument, Result};

@@ -1,0 +1,163 @@
+//! Planning an experiment: sample size, power, minimum detectable effect and duration
+//! (formulas in `docs/statistics.md`).
+
+use crate::alternative::Alternative;
+use crate::dist::{normal_isf, normal_sf};
+use crate::error::{check_at_least, check_open_unit, check_positive, InvalidArgument, Result};
+
+/// What every planning function shares: alpha, power and how many comparisons split alpha.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Design {
+    pub alpha: f64,
+    pub alternative: Alternative,
+    pub comparisons: i32,
+}
+
+impl Design {
+    pub fn new(alpha: f64, alternative: &str, comparisons: i32) -> Result<Self> {
+        check_open_unit("alpha", alpha)?;
+        if comparisons < 1 {
+            return Err(InvalidArgument::new("comparisons", format!("must be at least 1, got {comparisons}")));
+        }
+        Ok(Self { alpha, alternative: Alternative::parse(alternative)?, comparisons })
+    }
+
+    /// `z_{1−α'}` with α' = alpha/comparisons, halved when two-sided.
+    fn z_alpha(&self) -> f64 {
+        normal_isf(self.alternative.tail_alpha(self.alpha / f64::from(self.comparisons)))
+    }
+}
+
+/// The two rates compared: baseline and baseline moved by the effect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatePair {
+    baseline: f64,
+    target: f64,
+}
+
+impl RatePair {
+    /// `baseline·(1 + mde)` when `relative`, else `baseline + mde`.
+    pub fn new(baseline: f64, mde: f64, relative: bool) -> Result<Self> {
+        check_open_unit("baseline", baseline)?;
+        if !(mde.is_finite() && mde != 0.0) {
+            return Err(InvalidArgument::new("mde", format!("must be a finite non-zero effect, got {mde}")));
+        }
+        let target = if relative { baseline * (1.0 + mde) } else { baseline + mde };
+        if !(target > 0.0 && target < 1.0) {
+            return Err(InvalidArgument::new(
+                "mde",
+                format!("moves the baseline {baseline} to {target}, outside (0, 1)"),
+            ));
+        }
+        Ok(Self { baseline, target })
+    }
+
+    fn variance_sum(&self) -> f64 {
+        self.baseline * (1.0 - self.baseline) + self.target * (1.0 - self.target)
+    }
+
+    fn effect(&self) -> f64 {
+        (self.target - self.baseline).abs()
+    }
+}
+
+/// Units per variant to detect the rate change with the given power.
+pub fn sample_size_prop(rates: RatePair, power: f64, design: Design) -> Result<i64> {
+    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z = design.z_alpha() + z_power;
+    ceil_to_count("mde", z * z * rates.variance_sum() / (rates.effect() * rates.effect()))
+}
+
+/// Units per variant to detect an absolute change `mde` of a mean with standard deviation `sd`.
+pub fn sample_size_mean(sd: f64, mde: f64, power: f64, design: Design) -> Result<i64> {
+    check_positive("sd", sd)?;
+    let mde = check_nonzero_effect(mde)?;
+    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z = design.z_alpha() + z_power;
+    ceil_to_count("mde", 2.0 * z * z * sd * sd / (mde * mde))
+}
+
+fn check_nonzero_effect(mde: f64) -> Result<f64> {
+    if mde.is_finite() && mde != 0.0 {
+        Ok(mde)
+    } else {
+        Err(InvalidArgument::new("mde", format!("must be a finite non-zero effect, got {mde}")))
+    }
+}
+
+fn ceil_to_count(argument: &'static str, n: f64) -> Result<i64> {
+    let n = n.ceil();
+    if n.is_finite() && n < i64::MAX as f64 {
+        Ok(n as i64)
+    } else {
+        Err(InvalidArgument::new(argument, "is too small: the sample size does not fit in int8"))
+    }
+}
+
+/// The power of a test of the rate change with `n` units per variant.
+pub fn power_prop(rates: RatePair, n_per_variant: i64, design: Design) -> Result<f64> {
+    let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
+    Ok(normal_sf(design.z_alpha() - rates.effect() * n.sqrt() / rates.variance_sum().sqrt()))
+}
+
+/// The power of a test of an absolute change `mde` of a mean with `n` units per variant.
+pub fn power_mean(sd: f64, mde: f64, n_per_variant: i64, design: Design) -> Result<f64> {
+    check_positive("sd", sd)?;
+    let mde = check_nonzero_effect(mde)?;
+    let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
+    Ok(normal_sf(design.z_alpha() - mde.abs() * (n / 2.0).sqrt() / sd))
+}
+
+/// The smallest rate increase detectable with `n` units per variant, relative to the baseline
+/// or absolute; `None` when no rate below 1 is detectable.
+pub fn mde_prop(baseline: f64, n_per_variant: i64, power: f64, relative: bool, design: Design) -> Result<Option<f64>> {
+    check_open_unit("baseline", baseline)?;
+    let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
+    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z2 = (design.z_alpha() + z_power).powi(2);
+    let base_var = baseline * (1.0 - baseline);
+    // Positive while the target rate is too close to the baseline to be detected.
+    let shortfall = |target: f64| z2 * (base_var + target * (1.0 - target)) - n * (target - baseline).powi(2);
+    if shortfall(1.0) > 0.0 {
+        return Ok(None);
+    }
+    let (mut undetected, mut detected) = (baseline, 1.0);
+    // Bisection to the last bit: 1100 halvings cannot be needed, the loop ends when the
+    // bracket stops shrinking.
+    for _ in 0..1100 {
+        let mid = 0.5 * (undetected + detected);
+        if mid <= undetected || mid >= detected {
+            break;
+        }
+        if shortfall(mid) > 0.0 { undetected = mid } else { detected = mid }
+    }
+    let effect = detected - baseline;
+    Ok(Some(if relative { effect / baseline } else { effect }))
+}
+
+/// The smallest absolute change of a mean detectable with `n` units per variant.
+pub fn mde_mean(sd: f64, n_per_variant: i64, power: f64, design: Design) -> Result<f64> {
+    check_positive("sd", sd)?;
+    let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
+    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    Ok((design.z_alpha() + z_power) * sd * (2.0 / n).sqrt())
+}
+
+/// Days to reach `n_per_variant` units in each of `variants` arms.
+pub fn duration_days(n_per_variant: i64, variants: i32, daily_traffic: f64, traffic_fraction: f64) -> Result<i32> {
+    let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
+    let variants = check_at_least("variants", i64::from(variants), 1)? as f64;
+    check_positive("daily_traffic", daily_traffic)?;
+    if !(traffic_fraction > 0.0 && traffic_fraction <= 1.0) {
+        return Err(InvalidArgument::new(
+            "traffic_fraction",
+            format!("must be in (0, 1], got {traffic_fraction}"),
+        ));
+    }
+    let days = (n * variants / (daily_traffic * traffic_fraction)).ceil();
+    if days <= f64::from(i32::MAX) {
+        Ok(days as i32)
+    } else {
+        Err(InvalidArgument::new("daily_traffic", "is too small: the duration does not fit in int4"))
+    }
+}

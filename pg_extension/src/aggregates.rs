@@ -1,0 +1,306 @@
+//! The aggregates `ab_ztest_agg`, `ab_ttest_agg` and `ab_cuped_agg`.
+//!
+//! Each keeps one `ab_core` accumulator per arm in an `internal` state allocated in the
+//! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
+//! deserialize functions make them `PARALLEL SAFE` with partial aggregation: the state is a
+//! few dozen bytes and merges exactly (Chan's formula), so a parallel plan returns the serial
+//! answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
+
+use crate::comparisons::{cuped_row, ttest_row, ztest_row};
+use crate::sql_glue::{raise_invalid, OrRaise};
+use ab_core::compare::{self, TestSettings};
+use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
+use ab_core::{Alternative, InvalidArgument};
+use pgrx::pg_sys::FunctionCallInfo;
+use pgrx::prelude::*;
+use pgrx::{pg_sys, Internal};
+
+/// The running state of one group of rows.
+#[derive(Debug, Clone, Copy, Default)]
+struct AggState<S> {
+    groups: TwoGroups<S>,
+    /// The first row's alpha and alternative; `None` until a row gives them.
+    settings: Option<TestSettings>,
+}
+
+/// Bytes after the groups: a presence flag, alpha, and the alternative's code.
+const SETTINGS_LEN: usize = 10;
+
+impl<S: GroupState> AggState<S> {
+    fn merge(&mut self, other: &Self) {
+        self.groups.merge(&other.groups);
+        self.settings = self.settings.or(other.settings);
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = self.groups.to_bytes();
+        let settings = self.settings.unwrap_or_default();
+        bytes.push(u8::from(self.settings.is_some()));
+        bytes.extend_from_slice(&settings.alpha.to_le_bytes());
+        bytes.push(match settings.alternative {
+            Alternative::TwoSided => 0,
+            Alternative::Larger => 1,
+            Alternative::Smaller => 2,
+        });
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let split = bytes.len().checked_sub(SETTINGS_LEN)?;
+        let (groups, settings) = bytes.split_at(split);
+        let alternative = match settings[9] {
+            0 => Alternative::TwoSided,
+            1 => Alternative::Larger,
+            2 => Alternative::Smaller,
+            _ => return None,
+        };
+        let alpha = f64::from_le_bytes(settings[1..9].try_into().ok()?);
+        Some(Self {
+            groups: TwoGroups::from_bytes(groups)?,
+            settings: (settings[0] == 1).then_some(TestSettings { alpha, alternative }),
+        })
+    }
+}
+
+/// The state behind `internal`, allocated in the aggregate's memory context on first use
+/// (the per-row context the function runs in is reset after every row).
+fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCallInfo) -> &mut AggState<S> {
+    // SAFETY: every `internal` this module receives was made by this function or by
+    // `deserialize` for the same aggregate, so it points to an `AggState<S>`.
+    unsafe {
+        if !state.initialized() {
+            let mut aggregate_context = std::ptr::null_mut();
+            if pg_sys::AggCheckCallContext(fcinfo, &mut aggregate_context) == 0 {
+                error!("pg_ab: aggregate support function called outside an aggregate");
+            }
+            let memory = pg_sys::MemoryContextAlloc(aggregate_context, std::mem::size_of::<AggState<S>>())
+                .cast::<AggState<S>>();
+            memory.write(AggState::default());
+            *state = Internal::from(Some(pg_sys::Datum::from(memory)));
+        }
+        state.get_mut::<AggState<S>>().unwrap_or_else(|| error!("pg_ab: aggregate state is missing"))
+    }
+}
+
+fn state_ref<S: GroupState>(state: &Internal) -> Option<&AggState<S>> {
+    // SAFETY: as in `state_mut`.
+    unsafe { state.get::<AggState<S>>() }
+}
+
+impl<S> AggState<S> {
+    /// Takes the first row's alpha and alternative; later rows of the group share them.
+    fn use_settings(&mut self, alpha: f64, alternative: &str) {
+        if self.settings.is_none() {
+            self.settings = Some(TestSettings::new(alpha, alternative).or_raise());
+        }
+    }
+}
+
+/// A value that must be finite: NaN or infinity in a metric is bad data, not a statistic.
+fn finite(argument: &'static str, value: f64) -> f64 {
+    if !value.is_finite() {
+        raise_invalid(InvalidArgument::new(argument, format!("must be a finite number, got {value}")));
+    }
+    value
+}
+
+fn combine<S: GroupState>(mut left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
+    let Some(right) = state_ref::<S>(&right).copied() else { return left };
+    state_mut::<S>(&mut left, fcinfo).merge(&right);
+    left
+}
+
+fn serialize<S: GroupState>(state: Internal) -> Vec<u8> {
+    state_ref::<S>(&state).map(AggState::to_bytes).unwrap_or_default()
+}
+
+fn deserialize<S: GroupState>(bytes: &[u8]) -> Internal {
+    let state = AggState::<S>::from_bytes(bytes).unwrap_or_else(|| error!("pg_ab: corrupt aggregate state"));
+    Internal::new(state)
+}
+
+
+// ---- ab_ttest_agg(is_treatment, value [, alpha [, alternative]]) ----
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
+fn ab_ttest_agg_sfunc(mut state: Internal, is_treatment: Option<bool>, value: Option<f64>, fcinfo: FunctionCallInfo) -> Internal {
+    let (Some(is_treatment), Some(value)) = (is_treatment, value) else { return state };
+    state_mut::<Moments>(&mut state, fcinfo).groups.group_mut(is_treatment).push(finite("value", value));
+    state
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
+fn ab_ttest_agg_sfunc_alpha(
+    state: Internal,
+    is_treatment: Option<bool>,
+    value: Option<f64>,
+    alpha: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_ttest_agg_sfunc_alternative(state, is_treatment, value, alpha, Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
+fn ab_ttest_agg_sfunc_alternative(
+    mut state: Internal,
+    is_treatment: Option<bool>,
+    value: Option<f64>,
+    alpha: Option<f64>,
+    alternative: Option<&str>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    let (Some(is_treatment), Some(value), Some(alpha), Some(alternative)) = (is_treatment, value, alpha, alternative) else {
+        return state;
+    };
+    let current = state_mut::<Moments>(&mut state, fcinfo);
+    current.use_settings(alpha, alternative);
+    current.groups.group_mut(is_treatment).push(finite("value", value));
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ttest_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_ttest_result")> {
+    let state = state_ref::<Moments>(&state)?;
+    compare::ttest_of_groups(&state.groups, state.settings.unwrap_or_default()).map(|r| ttest_row(&r))
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ttest_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
+    combine::<Moments>(left, right, fcinfo)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ttest_agg_serialize(state: Internal) -> Vec<u8> {
+    serialize::<Moments>(state)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ttest_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    deserialize::<Moments>(bytes)
+}
+
+// ---- ab_ztest_agg(is_treatment, converted [, alpha [, alternative]]) ----
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
+fn ab_ztest_agg_sfunc(mut state: Internal, is_treatment: Option<bool>, converted: Option<bool>, fcinfo: FunctionCallInfo) -> Internal {
+    let (Some(is_treatment), Some(converted)) = (is_treatment, converted) else { return state };
+    state_mut::<Proportion>(&mut state, fcinfo).groups.group_mut(is_treatment).push(converted);
+    state
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
+fn ab_ztest_agg_sfunc_alpha(
+    state: Internal,
+    is_treatment: Option<bool>,
+    converted: Option<bool>,
+    alpha: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_ztest_agg_sfunc_alternative(state, is_treatment, converted, alpha, Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
+fn ab_ztest_agg_sfunc_alternative(
+    mut state: Internal,
+    is_treatment: Option<bool>,
+    converted: Option<bool>,
+    alpha: Option<f64>,
+    alternative: Option<&str>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    let (Some(is_treatment), Some(converted), Some(alpha), Some(alternative)) = (is_treatment, converted, alpha, alternative) else {
+        return state;
+    };
+    let current = state_mut::<Proportion>(&mut state, fcinfo);
+    current.use_settings(alpha, alternative);
+    current.groups.group_mut(is_treatment).push(converted);
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ztest_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_ztest_result")> {
+    let state = state_ref::<Proportion>(&state)?;
+    compare::ztest_of_groups(&state.groups, state.settings.unwrap_or_default()).map(|r| ztest_row(&r))
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ztest_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
+    combine::<Proportion>(left, right, fcinfo)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ztest_agg_serialize(state: Internal) -> Vec<u8> {
+    serialize::<Proportion>(state)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ztest_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    deserialize::<Proportion>(bytes)
+}
+
+// ---- ab_cuped_agg(is_treatment, value, covariate [, alpha [, alternative]]) ----
+
+#[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
+fn ab_cuped_agg_sfunc(
+    state: Internal,
+    is_treatment: Option<bool>,
+    value: Option<f64>,
+    covariate: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_cuped_agg_sfunc_alternative(state, is_treatment, value, covariate, Some(0.05), Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
+fn ab_cuped_agg_sfunc_alpha(
+    state: Internal,
+    is_treatment: Option<bool>,
+    value: Option<f64>,
+    covariate: Option<f64>,
+    alpha: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_cuped_agg_sfunc_alternative(state, is_treatment, value, covariate, alpha, Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
+fn ab_cuped_agg_sfunc_alternative(
+    mut state: Internal,
+    is_treatment: Option<bool>,
+    value: Option<f64>,
+    covariate: Option<f64>,
+    alpha: Option<f64>,
+    alternative: Option<&str>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    let (Some(is_treatment), Some(value), Some(covariate), Some(alpha), Some(alternative)) =
+        (is_treatment, value, covariate, alpha, alternative)
+    else {
+        return state;
+    };
+    let current = state_mut::<CoMoments>(&mut state, fcinfo);
+    current.use_settings(alpha, alternative);
+    current.groups.group_mut(is_treatment).push(finite("covariate", covariate), finite("value", value));
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_cuped_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_cuped_result")> {
+    let state = state_ref::<CoMoments>(&state)?;
+    compare::cuped_of_groups(&state.groups, state.settings.unwrap_or_default()).map(|r| cuped_row(&r))
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_cuped_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
+    combine::<CoMoments>(left, right, fcinfo)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_cuped_agg_serialize(state: Internal) -> Vec<u8> {
+    serialize::<CoMoments>(state)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_cuped_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    deserialize::<CoMoments>(bytes)
+}

@@ -1,0 +1,20 @@
+//! Health checks of an experiment's analysis: sample-ratio mismatch and multiple testing.
+
+use crate::sql_glue::{composite, elements, field, OrRaise};
+use ab_core::srm::{self, Correction};
+use pgrx::prelude::*;
+
+/// Chi-square test of observed counts per variant against the configured weights.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_srm(observed: Array<i64>, weights: Array<f64>) -> pgrx::composite_type!('static, "ab_srm_result") {
+    let (observed, weights) = (elements("observed", &observed), elements("weights", &weights));
+    let result = srm::srm(&observed, &weights).or_raise();
+    composite("ab_srm_result", vec![field(result.chi2), field(result.df), field(result.p_value)])
+}
+
+/// Corrected p-values (bonferroni, holm or fdr_bh), in the order given.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_adjust_pvalues(p: Array<f64>, method: default!(&str, "'holm'")) -> Vec<f64> {
+    let correction = Correction::parse(method).or_raise();
+    srm::adjust_pvalues(&elements("p", &p), correction).or_raise()
+}

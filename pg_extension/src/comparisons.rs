@@ -1,0 +1,94 @@
+//! Two-sample tests from summary numbers: `ab_ztest`, `ab_ttest`. Their result rows are
+//! built here for the aggregates too.
+
+use crate::sql_glue::{composite, field, OrRaise};
+use ab_core::compare::{self, Cuped, TTest, TestSettings, ZTest};
+use pgrx::prelude::*;
+
+/// Two-proportion z-test from conversion counts, control first.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ztest(
+    x_c: i64,
+    n_c: i64,
+    x_t: i64,
+    n_t: i64,
+    alpha: default!(f64, 0.05),
+    alternative: default!(&str, "'two-sided'"),
+) -> pgrx::composite_type!('static, "ab_ztest_result") {
+    let settings = TestSettings::new(alpha, alternative).or_raise();
+    ztest_row(&compare::ztest(x_c, n_c, x_t, n_t, settings).or_raise())
+}
+
+/// Welch t-test from means, standard deviations and sizes, control first.
+#[pg_extern(immutable, strict, parallel_safe)]
+#[allow(clippy::too_many_arguments)] // the SQL signature SPEC §3 fixes
+fn ab_ttest(
+    mean_c: f64,
+    sd_c: f64,
+    n_c: i64,
+    mean_t: f64,
+    sd_t: f64,
+    n_t: i64,
+    alpha: default!(f64, 0.05),
+    alternative: default!(&str, "'two-sided'"),
+) -> pgrx::composite_type!('static, "ab_ttest_result") {
+    let settings = TestSettings::new(alpha, alternative).or_raise();
+    ttest_row(&compare::ttest((mean_c, sd_c, n_c), (mean_t, sd_t, n_t), settings).or_raise())
+}
+
+pub fn ztest_row(r: &ZTest) -> pgrx::composite_type!('static, "ab_ztest_result") {
+    composite(
+        "ab_ztest_result",
+        vec![
+            field(r.rate_c),
+            field(r.rate_t),
+            field(r.diff),
+            field(r.rel_lift),
+            field(r.z),
+            field(r.p_value),
+            field(r.ci_low),
+            field(r.ci_high),
+            field(r.rel_ci_low),
+            field(r.rel_ci_high),
+            field(r.significant),
+        ],
+    )
+}
+
+pub fn ttest_row(r: &TTest) -> pgrx::composite_type!('static, "ab_ttest_result") {
+    composite(
+        "ab_ttest_result",
+        vec![
+            field(r.mean_c),
+            field(r.mean_t),
+            field(r.diff),
+            field(r.rel_lift),
+            field(r.t),
+            field(r.df),
+            field(r.p_value),
+            field(r.ci_low),
+            field(r.ci_high),
+            field(r.rel_ci_low),
+            field(r.rel_ci_high),
+            field(r.significant),
+        ],
+    )
+}
+
+pub fn cuped_row(r: &Cuped) -> pgrx::composite_type!('static, "ab_cuped_result") {
+    composite(
+        "ab_cuped_result",
+        vec![
+            field(r.theta),
+            field(r.diff),
+            field(r.rel_lift),
+            field(r.t),
+            field(r.df),
+            field(r.p_value),
+            field(r.ci_low),
+            field(r.ci_high),
+            field(r.variance_reduction),
+            field(r.significant),
+        ],
+    )
+}

@@ -1,0 +1,152 @@
+//! `pg_ab`: the Postgres face of `ab_core`. Every function here is glue: it checks nothing
+//! and computes nothing that `ab_core` does not, and turns `ab_core`'s errors into
+//! SQLSTATE 22023.
+
+use pgrx::prelude::*;
+
+mod aggregates;
+mod assignment;
+mod checks;
+mod comparisons;
+mod planning;
+mod sql_glue;
+
+pgrx::pg_module_magic!();
+
+extension_sql!(
+    r#"
+CREATE TYPE ab_ztest_result AS (
+    rate_c float8, rate_t float8, diff float8, rel_lift float8, z float8, p_value float8,
+    ci_low float8, ci_high float8, rel_ci_low float8, rel_ci_high float8, significant boolean
+);
+CREATE TYPE ab_ttest_result AS (
+    mean_c float8, mean_t float8, diff float8, rel_lift float8, t float8, df float8, p_value float8,
+    ci_low float8, ci_high float8, rel_ci_low float8, rel_ci_high float8, significant boolean
+);
+CREATE TYPE ab_cuped_result AS (
+    theta float8, diff float8, rel_lift float8, t float8, df float8, p_value float8,
+    ci_low float8, ci_high float8, variance_reduction float8, significant boolean
+);
+CREATE TYPE ab_srm_result AS (chi2 float8, df int4, p_value float8);
+COMMENT ON TYPE ab_ztest_result IS 'Result of ab_ztest and ab_ztest_agg: two-proportion z-test, control first';
+COMMENT ON TYPE ab_ttest_result IS 'Result of ab_ttest and ab_ttest_agg: Welch t-test, control first';
+COMMENT ON TYPE ab_cuped_result IS 'Result of ab_cuped_agg: Welch t-test on the CUPED-adjusted metric';
+COMMENT ON TYPE ab_srm_result IS 'Result of ab_srm: chi-square test of the observed split';
+"#,
+    name = "result_types",
+    bootstrap
+);
+
+// The aggregates need their support functions, so they come last; so do the comments,
+// which name every function of the extension.
+extension_sql!(
+    r#"
+CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8) (
+    SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8) IS 'Welch t-test of value, treatment vs control; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8) IS 'Transition function of ab_ttest_agg';
+CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8, alpha float8) (
+    SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8, float8) IS 'Welch t-test of value, treatment vs control at level alpha; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_ttest_agg';
+CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8, alpha float8, alternative text) (
+    SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8, float8, text) IS 'Welch t-test of value, treatment vs control at level alpha against the alternative; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8, float8, text) IS 'Transition function of ab_ttest_agg';
+COMMENT ON FUNCTION ab_ttest_agg_final(internal) IS 'Final function of ab_ttest_agg';
+COMMENT ON FUNCTION ab_ttest_agg_combine(internal, internal) IS 'Combine function of ab_ttest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ttest_agg_serialize(internal) IS 'Serial function of ab_ttest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ttest_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ttest_agg (parallel aggregation)';
+CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean) (
+    SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
+    COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ztest_agg(boolean, boolean) IS 'Two-proportion z-test of converted, treatment vs control; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean) IS 'Transition function of ab_ztest_agg';
+CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean, alpha float8) (
+    SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
+    COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ztest_agg(boolean, boolean, float8) IS 'Two-proportion z-test of converted, treatment vs control at level alpha; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean, float8) IS 'Transition function of ab_ztest_agg';
+CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean, alpha float8, alternative text) (
+    SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
+    COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ztest_agg(boolean, boolean, float8, text) IS 'Two-proportion z-test of converted, treatment vs control at level alpha against the alternative; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean, float8, text) IS 'Transition function of ab_ztest_agg';
+COMMENT ON FUNCTION ab_ztest_agg_final(internal) IS 'Final function of ab_ztest_agg';
+COMMENT ON FUNCTION ab_ztest_agg_combine(internal, internal) IS 'Combine function of ab_ztest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ztest_agg_serialize(internal) IS 'Serial function of ab_ztest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ztest_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ztest_agg (parallel aggregation)';
+CREATE AGGREGATE ab_cuped_agg(is_treatment boolean, value float8, covariate float8) (
+    SFUNC = ab_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_cuped_agg_final,
+    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_cuped_agg(boolean, float8, float8) IS 'CUPED-adjusted Welch t-test of value with a pre-period covariate; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_cuped_agg';
+CREATE AGGREGATE ab_cuped_agg(is_treatment boolean, value float8, covariate float8, alpha float8) (
+    SFUNC = ab_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_cuped_agg_final,
+    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_cuped_agg(boolean, float8, float8, float8) IS 'CUPED-adjusted Welch t-test of value with a pre-period covariate at level alpha; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_cuped_agg';
+CREATE AGGREGATE ab_cuped_agg(is_treatment boolean, value float8, covariate float8, alpha float8, alternative text) (
+    SFUNC = ab_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_cuped_agg_final,
+    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_cuped_agg(boolean, float8, float8, float8, text) IS 'CUPED-adjusted Welch t-test of value with a pre-period covariate at level alpha against the alternative; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8, float8, text) IS 'Transition function of ab_cuped_agg';
+COMMENT ON FUNCTION ab_cuped_agg_final(internal) IS 'Final function of ab_cuped_agg';
+COMMENT ON FUNCTION ab_cuped_agg_combine(internal, internal) IS 'Combine function of ab_cuped_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_cuped_agg_serialize(internal) IS 'Serial function of ab_cuped_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_cuped_agg_deserialize(bytea, internal) IS 'Deserial function of ab_cuped_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_hash(text, text) IS 'Uniform draw in [0, 1) of a unit for a salt: (XXH3_64(salt || '':'' || unit) >> 11) * 2^-53';
+COMMENT ON FUNCTION ab_bucket(text, text, integer) IS 'floor(ab_hash(unit, salt) * buckets), in [0, buckets)';
+COMMENT ON FUNCTION ab_assign(text, text, float8[]) IS '1-based index of the variant a unit is assigned to, by weights';
+COMMENT ON FUNCTION ab_assign(text, text, text[], float8[]) IS 'Name of the variant a unit is assigned to, by weights';
+COMMENT ON FUNCTION ab_in_sample(text, text, float8) IS 'Whether a unit is in the experiment traffic: ab_hash(unit, salt || '':traffic:'' ...) < fraction, independent of the variant draw';
+COMMENT ON FUNCTION ab_in_layer(text, text, float8, float8) IS 'Whether a unit falls in the layer range: lo <= ab_hash(unit, layer_salt) < hi';
+COMMENT ON FUNCTION ab_ztest(bigint, bigint, bigint, bigint, float8, text) IS 'Two-proportion z-test from counts (x_c, n_c, x_t, n_t), control first';
+COMMENT ON FUNCTION ab_ttest(float8, float8, bigint, float8, float8, bigint, float8, text) IS 'Welch t-test from summary statistics (mean, sd, n), control first';
+COMMENT ON FUNCTION ab_sample_size_prop(float8, float8, float8, float8, boolean, text, integer) IS 'Units per variant to detect a change of a conversion rate';
+COMMENT ON FUNCTION ab_sample_size_mean(float8, float8, float8, float8, text, integer) IS 'Units per variant to detect an absolute change of a mean';
+COMMENT ON FUNCTION ab_power_prop(float8, float8, bigint, float8, boolean, text, integer) IS 'Power to detect a change of a conversion rate with n units per variant';
+COMMENT ON FUNCTION ab_power_mean(float8, float8, bigint, float8, text, integer) IS 'Power to detect an absolute change of a mean with n units per variant';
+COMMENT ON FUNCTION ab_mde_prop(float8, bigint, float8, float8, boolean, text, integer) IS 'Smallest detectable increase of a conversion rate with n units per variant';
+COMMENT ON FUNCTION ab_mde_mean(float8, bigint, float8, float8, text, integer) IS 'Smallest detectable absolute change of a mean with n units per variant';
+COMMENT ON FUNCTION ab_duration_days(bigint, integer, float8, float8) IS 'Days until every variant has n_per_variant units';
+COMMENT ON FUNCTION ab_srm(bigint[], float8[]) IS 'Sample-ratio mismatch: chi-square test of observed counts against weights';
+COMMENT ON FUNCTION ab_adjust_pvalues(float8[], text) IS 'Multiple-testing corrected p-values: bonferroni, holm or fdr_bh';
+"#,
+    name = "aggregates_and_comments",
+    finalize
+);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,52 @@
+//! What every SQL-facing file needs: raising `ab_core`'s errors as SQLSTATE 22023 and
+//! building composite results.
+
+use ab_core::InvalidArgument;
+use pgrx::prelude::*;
+use pgrx::{pg_sys, IntoDatum, PgTupleDesc};
+
+/// Raises `ERROR` with SQLSTATE 22023 (invalid_parameter_value) and the argument's name.
+pub fn raise_invalid(error: InvalidArgument) -> ! {
+    ereport!(
+        PgLogLevel::ERROR,
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("pg_ab: {error}")
+    );
+    unreachable!("ereport(ERROR) does not return")
+}
+
+pub trait OrRaise<T> {
+    /// The value, or `ERROR` 22023 naming the bad argument.
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for ab_core::Result<T> {
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|error| raise_invalid(error))
+    }
+}
+
+/// A composite value of the named type from its fields in declaration order
+/// (`None` is SQL NULL).
+pub fn composite(type_name: &str, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+    let Some(descriptor) = PgTupleDesc::for_composite_type(type_name) else {
+        error!("pg_ab: type {type_name} is missing; reinstall the extension")
+    };
+    // SAFETY: the fields are built with `IntoDatum` from the Rust types that match the
+    // column types of the `CREATE TYPE` in lib.rs, in the same order.
+    unsafe { PgHeapTuple::from_datums(descriptor, fields) }
+        .unwrap_or_else(|e| error!("pg_ab: cannot build {type_name}: {e}"))
+}
+
+/// Shorthand for a field of [`composite`].
+pub fn field<T: IntoDatum>(value: T) -> Option<pg_sys::Datum> {
+    value.into_datum()
+}
+
+/// The elements of an array argument; a NULL element is bad input, not a crash.
+pub fn elements<'a, T: pgrx::datum::UnboxDatum>(argument: &'static str, array: &'a pgrx::Array<'a, T>) -> Vec<T::As<'a>> {
+    array
+        .iter()
+        .map(|element| element.unwrap_or_else(|| raise_invalid(InvalidArgument::new(argument, "must not contain NULL"))))
+        .collect()
+}

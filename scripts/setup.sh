@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Everything pg_ab needs on a fresh Debian 12 machine, idempotently: system packages,
+# cargo-pgrx at the pinned version, the extension built and installed into the system
+# Postgres 15, and a throwaway cluster running as an unprivileged user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PGRX_VERSION=0.18.1
+PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+export DEBIAN_FRONTEND=noninteractive
+
+step() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+step "system packages"
+packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config make)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "all present"
+fi
+
+step "cargo-pgrx $PGRX_VERSION"
+if cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
+  echo "present"
+else
+  cargo install cargo-pgrx --version "=$PGRX_VERSION" --locked
+fi
+if ! grep -qs '^pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+  cargo pgrx init --pg15 "$PG_CONFIG"
+fi
+
+step "build and install the pg_ab extension"
+# The files go into the system Postgres' directories, which root owns.
+as_root env "PATH=$PATH" "HOME=$HOME" cargo pgrx install --release --pg-config "$PG_CONFIG" -p pg_ab 2>&1 \
+  | grep -vE '^\s*$' | tail -n 3
+
+step "throwaway cluster"
+scripts/pg_cluster.sh start
