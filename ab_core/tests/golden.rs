@@ -1,0 +1,271 @@
+//! `ab_core` against the golden vectors (scipy, statsmodels and xxhash via
+//! `tests/golden/generate.py`), 1e-9 relative.
+
+use ab_core::compare::{self, TestSettings};
+use ab_core::moments::{CoMoments, Moments, TwoGroups};
+use ab_core::planning::{self, Design, RatePair};
+use ab_core::srm::{self, Correction};
+use ab_core::{assign, Alternative};
+use golden_vectors::{case_name, cases, f64_of, f64s_of, i64_of, i64s_of, str_of, Actual, Checker};
+use serde_json::Value;
+
+fn each_case(section: &str, mut check: impl FnMut(&str, &Value, &mut Checker)) {
+    let vectors = golden_vectors::load();
+    let mut checker = Checker::default();
+    for (index, case) in cases(&vectors, section).iter().enumerate() {
+        check(&case_name(section, index, case), case, &mut checker);
+    }
+    checker.finish(section);
+}
+
+fn settings(case: &Value) -> TestSettings {
+    TestSettings::new(f64_of(&case["alpha"]), str_of(&case["alternative"])).expect("valid settings")
+}
+
+fn design(case: &Value) -> Design {
+    Design::new(f64_of(&case["alpha"]), str_of(&case["alternative"]), i64_of(&case["comparisons"]) as i32)
+        .expect("valid design")
+}
+
+#[test]
+fn hash_matches_xxh3_reference() {
+    each_case("hash", |name, case, checker| {
+        let (unit, salt) = (str_of(&case["unit"]), str_of(&case["salt"]));
+        checker.exact(name, "h", assign::hash64(unit, salt), str_of(&case["h"]).parse::<u64>().expect("u64"));
+        // u is exact: 53 bits scaled by a power of two.
+        checker.exact(name, "u", assign::hash_unit(unit, salt), f64_of(&case["u"]));
+    });
+}
+
+#[test]
+fn bucket_matches_reference() {
+    each_case("bucket", |name, case, checker| {
+        let buckets = i64_of(&case["buckets"]) as i32;
+        let actual = assign::bucket(str_of(&case["unit"]), str_of(&case["salt"]), buckets).expect("valid");
+        checker.exact(name, "bucket", i64::from(actual), i64_of(&case["bucket"]));
+    });
+}
+
+#[test]
+fn assign_matches_reference() {
+    each_case("assign", |name, case, checker| {
+        let weights = f64s_of(&case["weights"]);
+        let actual = assign::assign_index(str_of(&case["unit"]), str_of(&case["salt"]), &weights).expect("valid");
+        checker.exact(name, "index", actual as i64, i64_of(&case["index"]));
+    });
+}
+
+#[test]
+fn in_sample_matches_reference() {
+    each_case("in_sample", |name, case, checker| {
+        let actual = assign::in_sample(str_of(&case["unit"]), str_of(&case["salt"]), f64_of(&case["fraction"]));
+        checker.exact(name, "in_sample", actual.ok(), case["in_sample"].as_bool());
+    });
+}
+
+#[test]
+fn ztest_matches_statsmodels() {
+    each_case("ztest", |name, case, checker| {
+        let r = compare::ztest(
+            i64_of(&case["x_c"]),
+            i64_of(&case["n_c"]),
+            i64_of(&case["x_t"]),
+            i64_of(&case["n_t"]),
+            settings(case),
+        )
+        .expect("valid input");
+        checker.record(name, &case["expected"], |field| match field {
+            "rate_c" => Actual::Float(Some(r.rate_c)),
+            "rate_t" => Actual::Float(Some(r.rate_t)),
+            "diff" => Actual::Float(Some(r.diff)),
+            "rel_lift" => Actual::Float(r.rel_lift),
+            "z" => Actual::Float(r.z),
+            "p_value" => Actual::Float(r.p_value),
+            "ci_low" => Actual::Float(Some(r.ci_low)),
+            "ci_high" => Actual::Float(Some(r.ci_high)),
+            "rel_ci_low" => Actual::Float(r.rel_ci_low),
+            "rel_ci_high" => Actual::Float(r.rel_ci_high),
+            "significant" => Actual::Bool(r.significant),
+            _ => Actual::Missing,
+        });
+    });
+}
+
+fn ttest_fields(r: &compare::TTest) -> impl Fn(&str) -> Actual + '_ {
+    move |field| match field {
+        "mean_c" => Actual::Float(Some(r.mean_c)),
+        "mean_t" => Actual::Float(Some(r.mean_t)),
+        "diff" => Actual::Float(Some(r.diff)),
+        "rel_lift" => Actual::Float(r.rel_lift),
+        "t" => Actual::Float(r.t),
+        "df" => Actual::Float(r.df),
+        "p_value" => Actual::Float(r.p_value),
+        "ci_low" => Actual::Float(r.ci_low),
+        "ci_high" => Actual::Float(r.ci_high),
+        "rel_ci_low" => Actual::Float(r.rel_ci_low),
+        "rel_ci_high" => Actual::Float(r.rel_ci_high),
+        "significant" => Actual::Bool(r.significant),
+        _ => Actual::Missing,
+    }
+}
+
+#[test]
+fn ttest_from_stats_matches_scipy() {
+    each_case("ttest_stats", |name, case, checker| {
+        let r = compare::ttest(
+            (f64_of(&case["mean_c"]), f64_of(&case["sd_c"]), i64_of(&case["n_c"])),
+            (f64_of(&case["mean_t"]), f64_of(&case["sd_t"]), i64_of(&case["n_t"])),
+            settings(case),
+        )
+        .expect("valid input");
+        checker.record(name, &case["expected"], ttest_fields(&r));
+    });
+}
+
+/// Pushes the data in two halves per arm and merges them, so the merge path is checked too.
+fn moments_groups(control: &[f64], treatment: &[f64]) -> TwoGroups<Moments> {
+    let half = |values: &[f64]| {
+        let (left, right) = values.split_at(values.len() / 2);
+        let (mut a, mut b) = (Moments::default(), Moments::default());
+        left.iter().for_each(|v| a.push(*v));
+        right.iter().for_each(|v| b.push(*v));
+        a.merge(&b);
+        a
+    };
+    TwoGroups { control: half(control), treatment: half(treatment) }
+}
+
+#[test]
+fn ttest_of_data_matches_scipy() {
+    each_case("ttest_data", |name, case, checker| {
+        let groups = moments_groups(&f64s_of(&case["control"]), &f64s_of(&case["treatment"]));
+        let r = compare::ttest_of_groups(&groups, settings(case)).expect("both groups have data");
+        checker.record(name, &case["expected"], ttest_fields(&r));
+    });
+}
+
+#[test]
+fn cuped_matches_reference() {
+    each_case("cuped_data", |name, case, checker| {
+        let arm = |arm: &Value| {
+            let mut state = CoMoments::default();
+            for (y, x) in f64s_of(&arm["y"]).into_iter().zip(f64s_of(&arm["x"])) {
+                state.push(x, y);
+            }
+            state
+        };
+        let groups = TwoGroups { control: arm(&case["control"]), treatment: arm(&case["treatment"]) };
+        let r = compare::cuped_of_groups(&groups, settings(case)).expect("both groups have data");
+        checker.record(name, &case["expected"], |field| match field {
+            "theta" => Actual::Float(r.theta),
+            "diff" => Actual::Float(Some(r.diff)),
+            "rel_lift" => Actual::Float(r.rel_lift),
+            "t" => Actual::Float(r.t),
+            "df" => Actual::Float(r.df),
+            "p_value" => Actual::Float(r.p_value),
+            "ci_low" => Actual::Float(r.ci_low),
+            "ci_high" => Actual::Float(r.ci_high),
+            "variance_reduction" => Actual::Float(r.variance_reduction),
+            "significant" => Actual::Bool(r.significant),
+            _ => Actual::Missing,
+        });
+    });
+}
+
+#[test]
+fn moments_match_numpy() {
+    each_case("moments", |name, case, checker| {
+        let mut state = Moments::default();
+        f64s_of(&case["values"]).iter().for_each(|v| state.push(*v));
+        checker.exact(name, "count", state.count() as i64, i64_of(&case["count"]));
+        checker.float(name, "mean", Some(state.mean()), &case["mean"]);
+        checker.float(name, "var", state.variance(), &case["var"]);
+    });
+}
+
+#[test]
+fn sample_sizes_match_reference() {
+    each_case("sample_size_prop", |name, case, checker| {
+        let rates = RatePair::new(f64_of(&case["baseline"]), f64_of(&case["mde"]), case["relative"] == true).expect("valid");
+        let n = planning::sample_size_prop(rates, f64_of(&case["power"]), design(case)).expect("valid");
+        checker.exact(name, "n", n, i64_of(&case["expected"]));
+    });
+    each_case("sample_size_mean", |name, case, checker| {
+        let n = planning::sample_size_mean(f64_of(&case["sd"]), f64_of(&case["mde"]), f64_of(&case["power"]), design(case))
+            .expect("valid");
+        checker.exact(name, "n", n, i64_of(&case["expected"]));
+    });
+}
+
+#[test]
+fn power_and_mde_match_reference() {
+    each_case("power_prop", |name, case, checker| {
+        let rates = RatePair::new(f64_of(&case["baseline"]), f64_of(&case["mde"]), case["relative"] == true).expect("valid");
+        let power = planning::power_prop(rates, i64_of(&case["n"]), design(case)).expect("valid");
+        checker.float(name, "power", Some(power), &case["expected"]);
+    });
+    each_case("power_mean", |name, case, checker| {
+        let power = planning::power_mean(f64_of(&case["sd"]), f64_of(&case["mde"]), i64_of(&case["n"]), design(case));
+        checker.float(name, "power", power.ok(), &case["expected"]);
+    });
+    each_case("mde_prop", |name, case, checker| {
+        let mde = planning::mde_prop(
+            f64_of(&case["baseline"]),
+            i64_of(&case["n"]),
+            f64_of(&case["power"]),
+            case["relative"] == true,
+            design(case),
+        )
+        .expect("valid");
+        checker.float(name, "mde", mde, &case["expected"]);
+    });
+    each_case("mde_mean", |name, case, checker| {
+        let mde = planning::mde_mean(f64_of(&case["sd"]), i64_of(&case["n"]), f64_of(&case["power"]), design(case));
+        checker.float(name, "mde", mde.ok(), &case["expected"]);
+    });
+    each_case("duration_days", |name, case, checker| {
+        let days = planning::duration_days(
+            i64_of(&case["n_per_variant"]),
+            i64_of(&case["variants"]) as i32,
+            f64_of(&case["daily_traffic"]),
+            f64_of(&case["traffic_fraction"]),
+        )
+        .expect("valid");
+        checker.exact(name, "days", i64::from(days), i64_of(&case["expected"]));
+    });
+}
+
+#[test]
+fn srm_matches_scipy_chisquare() {
+    each_case("srm", |name, case, checker| {
+        let r = srm::srm(&i64s_of(&case["observed"]), &f64s_of(&case["weights"])).expect("valid");
+        checker.record(name, &case["expected"], |field| match field {
+            "chi2" => Actual::Float(Some(r.chi2)),
+            "df" => Actual::Int(Some(i64::from(r.df))),
+            "p_value" => Actual::Float(Some(r.p_value)),
+            _ => Actual::Missing,
+        });
+    });
+}
+
+#[test]
+fn adjusted_pvalues_match_statsmodels() {
+    each_case("adjust", |name, case, checker| {
+        let correction = Correction::parse(str_of(&case["method"])).expect("known method");
+        let adjusted = srm::adjust_pvalues(&f64s_of(&case["p"]), correction).expect("valid");
+        let expected = case["expected"].as_array().expect("array");
+        checker.exact(name, "len", adjusted.len(), expected.len());
+        for (i, (a, e)) in adjusted.iter().zip(expected).enumerate() {
+            checker.float(name, &format!("p[{i}]"), Some(*a), e);
+        }
+    });
+}
+
+#[test]
+fn alternative_spellings() {
+    assert_eq!(Alternative::parse("greater"), Ok(Alternative::Larger));
+    assert_eq!(Alternative::parse("less"), Ok(Alternative::Smaller));
+    assert_eq!(Alternative::parse("two-sided"), Ok(Alternative::TwoSided));
+    let error = Alternative::parse("bigger").unwrap_err();
+    assert_eq!(error.argument, "alternative");
+}

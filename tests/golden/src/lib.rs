@@ -1,0 +1,135 @@
+//! The golden vectors written by `generate.py` from scipy, statsmodels and xxhash, and the
+//! one comparison rule every test applies to them: 1e-9 relative (SPEC §3).
+//!
+//! Encoding: a number is a number, `"inf"`/`"-inf"` are infinities, `null` is an undefined
+//! statistic (SQL NULL), and 64-bit integers are decimal strings.
+
+use serde_json::Value;
+
+/// Relative tolerance of every comparison.
+pub const RELATIVE_TOLERANCE: f64 = 1e-9;
+
+/// Below this magnitude a difference-like field (a diff or an interval bound that crosses
+/// zero) is compared absolutely; p-values never are.
+const ABSOLUTE_FLOOR: f64 = 1e-13;
+
+pub fn load() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid JSON: {e}"))
+}
+
+/// The cases of one section.
+pub fn cases<'a>(vectors: &'a Value, section: &str) -> &'a [Value] {
+    vectors[section].as_array().unwrap_or_else(|| panic!("vectors.json has no section {section}"))
+}
+
+/// A float field of the vectors: `None` for null, infinities for "inf"/"-inf".
+pub fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s == "inf" => Some(f64::INFINITY),
+        Value::String(s) if s == "-inf" => Some(f64::NEG_INFINITY),
+        Value::String(s) => s.parse().ok(),
+        other => panic!("not a number: {other}"),
+    }
+}
+
+pub fn f64_of(value: &Value) -> f64 {
+    number(value).unwrap_or_else(|| panic!("expected a number, got {value}"))
+}
+
+pub fn i64_of(value: &Value) -> i64 {
+    value.as_i64().or_else(|| value.as_str()?.parse().ok()).unwrap_or_else(|| panic!("expected an integer, got {value}"))
+}
+
+pub fn str_of(value: &Value) -> &str {
+    value.as_str().unwrap_or_else(|| panic!("expected a string, got {value}"))
+}
+
+pub fn f64s_of(value: &Value) -> Vec<f64> {
+    value.as_array().unwrap_or_else(|| panic!("expected an array, got {value}")).iter().map(f64_of).collect()
+}
+
+pub fn i64s_of(value: &Value) -> Vec<i64> {
+    value.as_array().unwrap_or_else(|| panic!("expected an array, got {value}")).iter().map(i64_of).collect()
+}
+
+/// Collects every mismatch of a test so one run shows them all.
+#[derive(Default)]
+pub struct Checker {
+    checked: usize,
+    failures: Vec<String>,
+}
+
+impl Checker {
+    /// Compares a float result with the reference.
+    pub fn float(&mut self, case: &str, field: &str, actual: Option<f64>, expected: &Value) {
+        self.checked += 1;
+        let expected = number(expected);
+        let agrees = match (actual, expected) {
+            (None, None) => true,
+            (Some(a), Some(e)) if e.is_infinite() || a.is_infinite() => a == e,
+            (Some(a), Some(e)) => {
+                let floor = if field.contains("p_value") { 0.0 } else { ABSOLUTE_FLOOR };
+                (a - e).abs() <= (RELATIVE_TOLERANCE * e.abs()).max(floor)
+            }
+            _ => false,
+        };
+        if !agrees {
+            self.failures.push(format!("{case}: {field} = {actual:?}, reference {expected:?}"));
+        }
+    }
+
+    /// Compares an exact result (integer, boolean, string) with the reference.
+    pub fn exact<T: PartialEq + std::fmt::Debug>(&mut self, case: &str, field: &str, actual: T, expected: T) {
+        self.checked += 1;
+        if actual != expected {
+            self.failures.push(format!("{case}: {field} = {actual:?}, reference {expected:?}"));
+        }
+    }
+
+    /// Compares every field of `expected` (an object) with `actual(field)`; boolean fields
+    /// (`significant`) are compared exactly.
+    pub fn record(&mut self, case: &str, expected: &Value, actual: impl Fn(&str) -> Actual) {
+        let fields = expected.as_object().unwrap_or_else(|| panic!("{case}: expected is not an object"));
+        for (field, value) in fields {
+            match actual(field) {
+                Actual::Float(a) => self.float(case, field, a, value),
+                Actual::Bool(a) => self.exact(case, field, a, value.as_bool()),
+                Actual::Int(a) => self.exact(case, field, a, value.as_i64()),
+                Actual::Missing => self.failures.push(format!("{case}: no field {field} in the result")),
+            }
+        }
+    }
+
+    /// Panics with every mismatch; also fails a check that compared nothing.
+    pub fn finish(self, what: &str) {
+        assert!(self.checked > 0, "{what}: no reference value was compared");
+        assert!(
+            self.failures.is_empty(),
+            "{what}: {} of {} values differ from the reference:\n{}",
+            self.failures.len(),
+            self.checked,
+            self.failures.join("\n")
+        );
+        eprintln!("{what}: {} values agree with the reference", self.checked);
+    }
+}
+
+/// A field of a result, as the code under test gave it.
+pub enum Actual {
+    Float(Option<f64>),
+    Bool(Option<bool>),
+    Int(Option<i64>),
+    Missing,
+}
+
+/// A short name for a case: its "name" field, else its position.
+pub fn case_name(section: &str, index: usize, case: &Value) -> String {
+    match case.get("name").and_then(Value::as_str) {
+        Some(name) => format!("{section}[{index}] {name}"),
+        None => format!("{section}[{index}]"),
+    }
+}
