@@ -8,9 +8,10 @@ use xxhash_rust::xxh3::xxh3_64;
 /// Keys up to this size are hashed from a stack buffer, so the hot path never allocates.
 const STACK_KEY_BYTES: usize = 256;
 
-/// The 64-bit XXH3 (seed 0) of `salt ++ ":" ++ unit`.
-pub fn hash64(unit: &str, salt: &str) -> u64 {
-    xxh3_of_parts(&[salt.as_bytes(), b":", unit.as_bytes()])
+/// The 64-bit XXH3 (seed 0) of `salt ++ ":" ++ unit`. Units and salts are bytes (a `&str`
+/// or the raw UTF-8 of a Postgres text), so no caller has to validate or copy them.
+pub fn hash64(unit: impl AsRef<[u8]>, salt: impl AsRef<[u8]>) -> u64 {
+    xxh3_of_parts(&[salt.as_ref(), b":", unit.as_ref()])
 }
 
 fn xxh3_of_parts(parts: &[&[u8]]) -> u64 {
@@ -34,12 +35,12 @@ fn draw_from_hash(hash: u64) -> f64 {
 }
 
 /// The unit's uniform draw in `[0, 1)`: the top 53 bits of the hash.
-pub fn hash_unit(unit: &str, salt: &str) -> f64 {
+pub fn hash_unit(unit: impl AsRef<[u8]>, salt: impl AsRef<[u8]>) -> f64 {
     draw_from_hash(hash64(unit, salt))
 }
 
 /// `floor(u · buckets)`, in `[0, buckets)`.
-pub fn bucket(unit: &str, salt: &str, buckets: i32) -> Result<i32> {
+pub fn bucket(unit: impl AsRef<[u8]>, salt: impl AsRef<[u8]>, buckets: i32) -> Result<i32> {
     if buckets < 1 {
         return Err(InvalidArgument::new("buckets", format!("must be at least 1, got {buckets}")));
     }
@@ -64,15 +65,15 @@ pub fn check_weights(weights: &[f64]) -> Result<f64> {
 }
 
 /// The 1-based index of the first variant with `u < (w₁+…+wᵢ)/(w₁+…+wₙ)`.
-pub fn assign_index(unit: &str, salt: &str, weights: &[f64]) -> Result<usize> {
+pub fn assign_index(unit: impl AsRef<[u8]>, salt: impl AsRef<[u8]>, weights: &[f64]) -> Result<usize> {
     let total = check_weights(weights)?;
     Ok(index_for_draw(hash_unit(unit, salt), weights, total))
 }
 
 /// The name of the variant chosen by [`assign_index`].
 pub fn assign_variant<'a, S: AsRef<str>>(
-    unit: &str,
-    salt: &str,
+    unit: impl AsRef<[u8]>,
+    salt: impl AsRef<[u8]>,
     variants: &'a [S],
     weights: &[f64],
 ) -> Result<&'a str> {
@@ -101,16 +102,16 @@ fn index_for_draw(u: f64, weights: &[f64], total: f64) -> usize {
 
 /// Traffic inclusion, independent of the variant draw: `u(unit, salt ++ ":traffic") < fraction`.
 /// Raising `fraction` only adds units.
-pub fn in_sample(unit: &str, salt: &str, fraction: f64) -> Result<bool> {
+pub fn in_sample(unit: impl AsRef<[u8]>, salt: impl AsRef<[u8]>, fraction: f64) -> Result<bool> {
     if !(0.0..=1.0).contains(&fraction) {
         return Err(InvalidArgument::new("fraction", format!("must be between 0 and 1, got {fraction}")));
     }
-    let draw = draw_from_hash(xxh3_of_parts(&[salt.as_bytes(), b":traffic:", unit.as_bytes()]));
+    let draw = draw_from_hash(xxh3_of_parts(&[salt.as_ref(), b":traffic:", unit.as_ref()]));
     Ok(draw < fraction)
 }
 
 /// Mutually exclusive layers: the unit is eligible iff `lo <= u(unit, layer_salt) < hi`.
-pub fn in_layer_range(unit: &str, layer_salt: &str, lo: f64, hi: f64) -> Result<bool> {
+pub fn in_layer_range(unit: impl AsRef<[u8]>, layer_salt: impl AsRef<[u8]>, lo: f64, hi: f64) -> Result<bool> {
     if !(0.0..=1.0).contains(&lo) {
         return Err(InvalidArgument::new("lo", format!("must be between 0 and 1, got {lo}")));
     }

@@ -17,8 +17,8 @@ use pgrx::{pg_sys, Internal};
 
 /// The running state of one group of rows.
 #[derive(Debug, Clone, Copy, Default)]
-struct AggState<S> {
-    groups: TwoGroups<S>,
+pub(crate) struct AggState<S> {
+    pub(crate) groups: TwoGroups<S>,
     /// The first row's alpha and alternative; `None` until a row gives them.
     settings: Option<TestSettings>,
 }
@@ -64,7 +64,7 @@ impl<S: GroupState> AggState<S> {
 
 /// The state behind `internal`, allocated in the aggregate's memory context on first use
 /// (the per-row context the function runs in is reset after every row).
-fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCallInfo) -> &mut AggState<S> {
+pub(crate) fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCallInfo) -> &mut AggState<S> {
     // SAFETY: every `internal` this module receives was made by this function or by
     // `deserialize` for the same aggregate, so it points to an `AggState<S>`.
     unsafe {
@@ -97,7 +97,7 @@ impl<S> AggState<S> {
 }
 
 /// A value that must be finite: NaN or infinity in a metric is bad data, not a statistic.
-fn finite(argument: &'static str, value: f64) -> f64 {
+pub(crate) fn finite(argument: &'static str, value: f64) -> f64 {
     if !value.is_finite() {
         raise_invalid(InvalidArgument::new(argument, format!("must be a finite number, got {value}")));
     }
@@ -122,12 +122,7 @@ fn deserialize<S: GroupState>(bytes: &[u8]) -> Internal {
 
 // ---- ab_ttest_agg(is_treatment, value [, alpha [, alternative]]) ----
 
-#[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
-fn ab_ttest_agg_sfunc(mut state: Internal, is_treatment: Option<bool>, value: Option<f64>, fcinfo: FunctionCallInfo) -> Internal {
-    let (Some(is_treatment), Some(value)) = (is_treatment, value) else { return state };
-    state_mut::<Moments>(&mut state, fcinfo).groups.group_mut(is_treatment).push(finite("value", value));
-    state
-}
+// The two-argument transition function is in hot_paths.rs.
 
 #[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
 fn ab_ttest_agg_sfunc_alpha(
@@ -181,12 +176,7 @@ fn ab_ttest_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 
 // ---- ab_ztest_agg(is_treatment, converted [, alpha [, alternative]]) ----
 
-#[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
-fn ab_ztest_agg_sfunc(mut state: Internal, is_treatment: Option<bool>, converted: Option<bool>, fcinfo: FunctionCallInfo) -> Internal {
-    let (Some(is_treatment), Some(converted)) = (is_treatment, converted) else { return state };
-    state_mut::<Proportion>(&mut state, fcinfo).groups.group_mut(is_treatment).push(converted);
-    state
-}
+// The two-argument transition function is in hot_paths.rs.
 
 #[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
 fn ab_ztest_agg_sfunc_alpha(
@@ -240,16 +230,7 @@ fn ab_ztest_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
 
 // ---- ab_cuped_agg(is_treatment, value, covariate [, alpha [, alternative]]) ----
 
-#[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
-fn ab_cuped_agg_sfunc(
-    state: Internal,
-    is_treatment: Option<bool>,
-    value: Option<f64>,
-    covariate: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_cuped_agg_sfunc_alternative(state, is_treatment, value, covariate, Some(0.05), Some("two-sided"), fcinfo)
-}
+// The three-argument transition function is in hot_paths.rs.
 
 #[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
 fn ab_cuped_agg_sfunc_alpha(

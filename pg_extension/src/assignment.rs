@@ -1,21 +1,9 @@
-//! Assignment of units to variants (SPEC §2): `ab_hash`, `ab_bucket`, `ab_assign`,
-//! `ab_in_sample`, `ab_in_layer`.
+//! Assignment of units to variants (SPEC §2): `ab_assign`, `ab_in_sample`, `ab_in_layer`.
+//! `ab_hash` and `ab_bucket` run per row over whole tables and live in hot_paths.rs.
 
 use crate::sql_glue::{elements, OrRaise};
 use ab_core::assign;
 use pgrx::prelude::*;
-
-/// The unit's uniform draw in [0, 1) for the salt.
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_hash(unit: &str, salt: &str) -> f64 {
-    assign::hash_unit(unit, salt)
-}
-
-/// `floor(ab_hash(unit, salt) * buckets)`.
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_bucket(unit: &str, salt: &str, buckets: default!(i32, 10000)) -> i32 {
-    assign::bucket(unit, salt, buckets).or_raise()
-}
 
 /// The 1-based index of the unit's variant for the weights.
 #[pg_extern(immutable, strict, parallel_safe, name = "ab_assign")]

@@ -8,6 +8,7 @@ mod aggregates;
 mod assignment;
 mod checks;
 mod comparisons;
+mod hot_paths;
 mod planning;
 mod sql_glue;
 
@@ -41,6 +42,17 @@ COMMENT ON TYPE ab_srm_result IS 'Result of ab_srm: chi-square test of the obser
 // which name every function of the extension.
 extension_sql!(
     r#"
+CREATE FUNCTION ab_hash(unit text, salt text) RETURNS float8
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_hash_v1';
+CREATE FUNCTION ab_bucket(unit text, salt text, buckets int4 DEFAULT 10000) RETURNS int4
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_bucket_v1';
+CREATE FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_ttest_agg_sfunc_v1';
+CREATE FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_ztest_agg_sfunc_v1';
+CREATE FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8) RETURNS internal
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_cuped_agg_sfunc_v1';
+
 CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8) (
     SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
     COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
