@@ -7,9 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 SERVER=$(scripts/pg_cluster.sh url)
 
-psql -qX "$SERVER dbname=postgres" -c "DROP DATABASE IF EXISTS pg_ab_demo" -c "CREATE DATABASE pg_ab_demo" 2>&1 \
-  | grep -v 'does not exist, skipping' || true
-psql -qX -v ON_ERROR_STOP=1 "$SERVER dbname=pg_ab_demo" -c "CREATE EXTENSION pg_ab"
+scripts/pg_cluster.sh fresh-db pg_ab_demo
 printf '\n== loading the sample experiment (300000 users)\n'
 psql -qX -v ON_ERROR_STOP=1 "$SERVER dbname=pg_ab_demo" -f sql/demo/load.sql >/dev/null
 psql -qX -v ON_ERROR_STOP=1 "$SERVER dbname=pg_ab_demo" -f sql/demo/analysis.sql

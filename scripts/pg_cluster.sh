@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway Postgres 15 cluster for the demo and the tests: `start` (idempotent), `stop`,
-# `url`. Postgres refuses to run as root, so the cluster belongs to the `postgres` user.
+# `url`, and `fresh-db NAME` (drops and creates the database with the pg_ab extension).
+# Postgres refuses to run as root, so the cluster belongs to the `postgres` user.
 # Settings: PG_AB_DIR (default /tmp/pg_ab), PG_AB_PORT (default 54329).
 set -euo pipefail
 
@@ -42,8 +43,15 @@ CONF
   url)
     echo "host=127.0.0.1 port=$PORT user=postgres"
     ;;
+  fresh-db)
+    name=${2:?usage: $0 fresh-db NAME}
+    server="host=127.0.0.1 port=$PORT user=postgres"
+    psql -qX -v ON_ERROR_STOP=1 "$server dbname=postgres" -c "SET client_min_messages = warning" \
+      -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+    psql -qX -v ON_ERROR_STOP=1 "$server dbname=$name" -c "CREATE EXTENSION pg_ab"
+    ;;
   *)
-    echo "usage: $0 start|stop|url" >&2
+    echo "usage: $0 start|stop|url|fresh-db NAME" >&2
     exit 2
     ;;
 esac

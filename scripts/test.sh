@@ -11,19 +11,13 @@ SERVER=$(scripts/pg_cluster.sh url)
 REGRESS_OUT=${CARGO_TARGET_DIR:-target}/pg_regress
 PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
 
-fresh_database() {
-  psql -qX -v ON_ERROR_STOP=1 "$SERVER dbname=postgres" \
-    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>&1 | grep -v 'does not exist, skipping' || true
-  psql -qX -v ON_ERROR_STOP=1 "$SERVER dbname=$1" -c "CREATE EXTENSION pg_ab"
-}
-
 printf '\n== cargo test (ab_core, golden vectors, SQL integration)\n'
-fresh_database pg_ab_test
+scripts/pg_cluster.sh fresh-db pg_ab_test
 export PG_AB_TEST_URL="$SERVER dbname=pg_ab_test"
 RUST_BACKTRACE=0 cargo test --workspace --exclude pg_ab
 
 printf '\n== pg_regress\n'
-fresh_database pg_ab_regress
+scripts/pg_cluster.sh fresh-db pg_ab_regress
 mkdir -p "$REGRESS_OUT"
 [ "$(id -u)" -ne 0 ] || chmod 777 "$REGRESS_OUT"
 tests=$(cd pg_extension/tests/pg_regress/sql && ls *.sql | sed 's/\.sql$//')
