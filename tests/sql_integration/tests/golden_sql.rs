@@ -72,8 +72,8 @@ fn ab_ztest_and_ab_ztest_agg_match_statsmodels() {
             let row = query_one(
                 client,
                 "SELECT (ab_ztest_agg(is_treatment, converted, $5, $6)).* FROM (
-                     SELECT false AS is_treatment, i <= $1 AS converted FROM generate_series(1, $2) i
-                     UNION ALL SELECT true, i <= $3 FROM generate_series(1, $4) i) rows",
+                     SELECT false AS is_treatment, i <= $1::int8 AS converted FROM generate_series(1, $2::int8) i
+                     UNION ALL SELECT true, i <= $3::int8 FROM generate_series(1, $4::int8) i) rows",
                 &[&x_c, &n_c, &x_t, &n_t, &alpha, &alternative],
             );
             checker.record(&format!("{name} (ab_ztest_agg)"), &case["expected"], |field| column(&row, field));

@@ -1,0 +1,509 @@
+"""Golden vectors for pg_ab, computed by the reference implementations.
+
+Every expected figure here comes from scipy, statsmodels or xxhash (pinned in
+requirements.txt), following docs/statistics.md; where the doc defines a
+statistic by a formula only (delta-method relative intervals, sample size,
+power, MDE), the formula is written out below with scipy's normal and t
+quantiles. Nothing is computed with pg_ab itself.
+
+Run from anywhere:  python3 tests/golden/generate.py
+It writes vectors.json next to this file. Encoding: floats as JSON numbers,
++-infinity as "inf"/"-inf", undefined statistics (NaN) as null, 64-bit
+hashes as decimal strings.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import xxhash
+from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+RNG = np.random.default_rng(20261124)
+ALTERNATIVES = ["two-sided", "larger", "smaller"]
+SCIPY_ALTERNATIVE = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}
+OFFSET = 1e9
+
+
+def num(x):
+    """A float for JSON: None for NaN/None, "inf"/"-inf" for infinities."""
+    if x is None:
+        return None
+    x = float(x)
+    if math.isnan(x):
+        return None
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def significant(p, alpha):
+    return None if p is None or math.isnan(p) else bool(p < alpha)
+
+
+# ---------------------------------------------------------------- assignment
+
+
+def draw(unit, salt):
+    h = xxhash.xxh3_64_intdigest(f"{salt}:{unit}".encode())
+    return h, (h >> 11) * 2.0**-53
+
+
+UNITS = ["user-1", "user-42", "", "usér-ü", "日本", "x" * 300, "a:b", "12345", "user-999999"]
+SALTS = ["checkout", "exp:2026:blue", "", "layer-home"]
+
+
+def hash_cases():
+    cases = []
+    for unit in UNITS:
+        for salt in SALTS:
+            h, u = draw(unit, salt)
+            cases.append({"name": f"{salt!r}:{unit[:12]!r}", "unit": unit, "salt": salt, "h": str(h), "u": u})
+    return cases
+
+
+def bucket_cases():
+    cases = []
+    for unit in UNITS:
+        for buckets in [1, 2, 100, 10000, 2147483647]:
+            _, u = draw(unit, "checkout")
+            cases.append({"unit": unit, "salt": "checkout", "buckets": buckets, "bucket": math.floor(u * buckets)})
+    return cases
+
+
+def assign_cases():
+    cases = []
+    weight_sets = [[0.5, 0.5], [1, 1, 1], [0.1, 0.0, 0.9], [3, 1], [0, 1], [0.2, 0.3, 0.5], [1, 0]]
+    for i in range(60):
+        unit = f"user-{i}"
+        weights = weight_sets[i % len(weight_sets)]
+        _, u = draw(unit, "checkout")
+        total = float(sum(weights))
+        cumulative = 0.0
+        index = None
+        for j, w in enumerate(weights):
+            cumulative += w
+            if u < cumulative / total:
+                index = j + 1
+                break
+        cases.append({"unit": unit, "salt": "checkout", "weights": [float(w) for w in weights], "index": index})
+    return cases
+
+
+def in_sample_cases():
+    cases = []
+    for i in range(20):
+        for fraction in [0.0, 0.1, 0.5, 1.0]:
+            unit = f"user-{i}"
+            _, u = draw(unit, "checkout:traffic")
+            cases.append({"unit": unit, "salt": "checkout", "fraction": fraction, "in_sample": bool(u < fraction)})
+    return cases
+
+
+# ---------------------------------------------------------------- intervals
+
+
+def critical(alternative, alpha, dist):
+    """The quantile at 1 - alpha/2 (two-sided) or 1 - alpha, from the upper tail."""
+    return dist.isf(alpha / 2 if alternative == "two-sided" else alpha)
+
+
+def interval(estimate, q, se, alternative):
+    if alternative == "two-sided":
+        return estimate - q * se, estimate + q * se
+    if alternative == "larger":
+        return estimate - q * se, math.inf
+    return -math.inf, estimate + q * se
+
+
+def relative_interval(mean_c, var_c, n_c, mean_t, var_t, n_t, diff, q, alternative):
+    """Delta method: Var(rel) = v_t/(n_t mu_c^2) + v_c mu_t^2/(n_c mu_c^4)."""
+    if mean_c == 0:
+        return None, None, None
+    rel = diff / mean_c
+    var = var_t / (n_t * mean_c**2) + var_c * mean_t**2 / (n_c * mean_c**4)
+    if not math.isfinite(var) or q is None:
+        return rel, None, None
+    low, high = interval(rel, q, math.sqrt(var), alternative)
+    return rel, low, high
+
+
+# ---------------------------------------------------------------- z-test
+
+
+def ztest_expected(x_c, n_c, x_t, n_t, alpha, alternative):
+    rate_c, rate_t = x_c / n_c, x_t / n_t
+    diff = rate_t - rate_c
+    pooled = (x_c + x_t) / (n_c + n_t)
+    if 0 < pooled < 1:
+        z, p = proportions_ztest([x_t, x_c], [n_t, n_c], alternative=alternative)
+        z, p = float(z), float(p)
+    else:
+        z, p = None, None
+    q = critical(alternative, alpha, stats.norm)
+    var_c, var_t = rate_c * (1 - rate_c), rate_t * (1 - rate_t)
+    ci_low, ci_high = interval(diff, q, math.sqrt(var_t / n_t + var_c / n_c), alternative)
+    rel, rel_low, rel_high = relative_interval(rate_c, var_c, n_c, rate_t, var_t, n_t, diff, q, alternative)
+    return {
+        "rate_c": num(rate_c), "rate_t": num(rate_t), "diff": num(diff), "rel_lift": num(rel),
+        "z": num(z), "p_value": num(p), "ci_low": num(ci_low), "ci_high": num(ci_high),
+        "rel_ci_low": num(rel_low), "rel_ci_high": num(rel_high), "significant": significant(p, alpha),
+    }
+
+
+def ztest_cases():
+    counts = [
+        ("typical", 100, 1000, 120, 1000),
+        ("one user each", 0, 1, 1, 1),
+        ("rate 0 in control", 0, 500, 12, 500),
+        ("rate 1 in treatment", 480, 500, 500, 500),
+        ("both 0", 0, 100, 0, 100),
+        ("both 1", 100, 100, 100, 100),
+        ("n = 1e12", 10**11, 10**12, 10**11 + 10**6, 10**12),
+        ("p near 1e-33", 100_000, 1_000_000, 105_100, 1_000_000),
+        ("p near 1e-170", 100_000, 1_000_000, 112_000, 1_000_000),
+        ("unequal arms", 50, 2000, 40, 1000),
+        ("no difference", 300, 3000, 300, 3000),
+        ("negative lift", 260, 2000, 200, 2000),
+    ]
+    cases = []
+    for name, x_c, n_c, x_t, n_t in counts:
+        for alternative in ALTERNATIVES:
+            for alpha in [0.05] if name != "typical" else [0.01, 0.05, 0.1]:
+                cases.append({
+                    "name": f"{name} {alternative} alpha={alpha}",
+                    "x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "alpha": alpha, "alternative": alternative,
+                    "expected": ztest_expected(x_c, n_c, x_t, n_t, alpha, alternative),
+                })
+    return cases
+
+
+# ---------------------------------------------------------------- t-tests
+
+
+def welch_expected(mean_c, var_c, n_c, mean_t, var_t, n_t, diff, t, p, alpha, alternative):
+    """The fields scipy gives (t, p) plus the doc's intervals; undefined values become null."""
+    vn_c, vn_t = var_c / n_c, var_t / n_t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se2 = vn_t + vn_c
+        df = np.float64(se2) ** 2 / (np.float64(vn_t) ** 2 / (n_t - 1) + np.float64(vn_c) ** 2 / (n_c - 1))
+    defined = n_c >= 2 and n_t >= 2 and se2 > 0 and math.isfinite(df)
+    if defined:
+        q = critical(alternative, alpha, stats.t(df))
+        ci_low, ci_high = interval(diff, q, math.sqrt(se2), alternative)
+    else:
+        q, t, p, df, ci_low, ci_high = None, None, None, None, None, None
+    rel, rel_low, rel_high = relative_interval(mean_c, var_c, n_c, mean_t, var_t, n_t, diff, q, alternative)
+    return {
+        "mean_c": num(mean_c), "mean_t": num(mean_t), "diff": num(diff), "rel_lift": num(rel),
+        "t": num(t), "df": num(df), "p_value": num(p), "ci_low": num(ci_low), "ci_high": num(ci_high),
+        "rel_ci_low": num(rel_low), "rel_ci_high": num(rel_high), "significant": significant(p, alpha),
+    }
+
+
+def ttest_stats_cases():
+    summaries = [
+        ("typical", 25.0, 40.0, 5000, 26.8, 42.0, 5000),
+        ("unequal variances", 10.0, 1.0, 50, 11.0, 5.0, 30),
+        ("one unit in control", 10.0, 0.0, 1, 11.0, 2.0, 30),
+        ("no variance anywhere", 10.0, 0.0, 100, 11.0, 0.0, 100),
+        ("variance in one arm", 10.0, 0.0, 100, 11.0, 3.0, 100),
+        ("n = 1e12", 100.0, 30.0, 10**12, 100.00001, 30.0, 10**12),
+        ("offset 1e9", 1e9 + 0.25, 3.0, 1000, 1e9 + 0.75, 3.5, 1200),
+        ("tiny p", 10.0, 2.0, 100000, 10.3, 2.0, 100000),
+        ("control mean 0", 0.0, 1.0, 500, 0.2, 1.0, 500),
+        ("small samples", 3.1, 0.8, 4, 4.0, 1.1, 5),
+        ("large df, moderate t", 50.0, 20.0, 2_000_000, 50.05, 20.0, 2_000_000),
+    ]
+    cases = []
+    for name, mean_c, sd_c, n_c, mean_t, sd_t, n_t in summaries:
+        for alternative in ALTERNATIVES:
+            alpha = 0.05
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t, p = stats.ttest_ind_from_stats(
+                    mean_t, sd_t, n_t, mean_c, sd_c, n_c, equal_var=False, alternative=SCIPY_ALTERNATIVE[alternative])
+            expected = welch_expected(
+                mean_c, sd_c**2, n_c, mean_t, sd_t**2, n_t, mean_t - mean_c, float(t), float(p), alpha, alternative)
+            cases.append({
+                "name": f"{name} {alternative}",
+                "mean_c": mean_c, "sd_c": sd_c, "n_c": n_c, "mean_t": mean_t, "sd_t": sd_t, "n_t": n_t,
+                "alpha": alpha, "alternative": alternative, "expected": expected,
+            })
+    return cases
+
+
+def exact_offset_noise(n, sd):
+    """Noise on a 1/8 grid, so that 1e9 + noise is exact in float64 and so is its de-offset."""
+    return np.round(RNG.normal(0, sd, n) * 8) / 8
+
+
+def ttest_data_expected(control, treatment, alpha, alternative, offset=0.0):
+    """scipy on the data; for offset data, scipy on the exactly de-offset data with the offset
+    added back to the means (scipy on raw 1e9-offset values loses digits of the difference)."""
+    c, t = np.asarray(control) - offset, np.asarray(treatment) - offset
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = stats.ttest_ind(t, c, equal_var=False, alternative=SCIPY_ALTERNATIVE[alternative])
+    mean_c, mean_t = float(np.mean(c)), float(np.mean(t))
+    diff = mean_t - mean_c
+    var_c = float(np.var(c, ddof=1)) if len(c) > 1 else math.nan
+    var_t = float(np.var(t, ddof=1)) if len(t) > 1 else math.nan
+    expected = welch_expected(mean_c + offset, var_c, len(c), mean_t + offset, var_t, len(t), diff,
+                              float(result.statistic), float(result.pvalue), alpha, alternative)
+    if expected["t"] is not None:
+        # The interval scipy itself reports must be the doc's; check it here, at generation time.
+        ci = result.confidence_interval(1 - alpha)
+        for ours, theirs in [(expected["ci_low"], ci.low), (expected["ci_high"], ci.high)]:
+            ours = {"inf": math.inf, "-inf": -math.inf}.get(ours, ours)
+            assert ours == theirs or abs(ours - theirs) <= 1e-12 * abs(theirs), (ours, theirs)
+    return expected
+
+
+def ttest_data_cases():
+    datasets = [
+        ("small", [3.0, 4.5, 2.5, 5.0, 4.0], [5.5, 6.0, 4.5, 7.0, 5.0, 6.5, 6.0], 0.0),
+        ("normal n=500", list(RNG.normal(10, 3, 500)), list(RNG.normal(10.4, 3, 500)), 0.0),
+        ("revenue with zeros n=2000",
+         list(np.where(RNG.random(2000) < 0.8, 0.0, RNG.lognormal(3, 1, 2000))),
+         list(np.where(RNG.random(2000) < 0.78, 0.0, RNG.lognormal(3, 1, 2000))), 0.0),
+        ("one unit in treatment", list(RNG.normal(10, 3, 20)), [11.0], 0.0),
+        ("constant values", [5.0] * 10, [5.0] * 12, 0.0),
+        ("offset 1e9", list(OFFSET + exact_offset_noise(1000, 3)), list(OFFSET + 0.5 + exact_offset_noise(1000, 3)), OFFSET),
+    ]
+    cases = []
+    for name, control, treatment, offset in datasets:
+        for alternative in ALTERNATIVES:
+            alpha = 0.05
+            cases.append({
+                "name": f"{name} {alternative}",
+                "control": [float(v) for v in control], "treatment": [float(v) for v in treatment],
+                "alpha": alpha, "alternative": alternative,
+                "expected": ttest_data_expected(control, treatment, alpha, alternative, offset),
+            })
+    return cases
+
+
+# ---------------------------------------------------------------- CUPED
+
+
+def cuped_expected(control, treatment, alpha, alternative, offset=0.0):
+    yc, xc = np.asarray(control["y"]) - offset, np.asarray(control["x"]) - offset
+    yt, xt = np.asarray(treatment["y"]) - offset, np.asarray(treatment["x"]) - offset
+    x_all, y_all = np.concatenate([xc, xt]), np.concatenate([yc, yt])
+    var_x = np.var(x_all, ddof=1)
+    if var_x > 0:
+        theta = float(np.cov(y_all, x_all, ddof=1)[0, 1] / var_x)
+    else:
+        theta = None
+    slope = theta or 0.0
+    mean_x = np.mean(x_all)
+    adj_c, adj_t = yc - slope * (xc - mean_x), yt - slope * (xt - mean_x)
+    result = stats.ttest_ind(adj_t, adj_c, equal_var=False, alternative=SCIPY_ALTERNATIVE[alternative])
+    ci = result.confidence_interval(1 - alpha)
+    diff = float(np.mean(adj_t) - np.mean(adj_c))
+    # X - mean(X) does not move with the offset, so Y' moves with Y.
+    mean_adj_c = float(np.mean(adj_c)) + offset
+    se2_adj = np.var(adj_t, ddof=1) / len(adj_t) + np.var(adj_c, ddof=1) / len(adj_c)
+    se2_raw = np.var(yt, ddof=1) / len(yt) + np.var(yc, ddof=1) / len(yc)
+    p = float(result.pvalue)
+    return {
+        "theta": num(theta), "diff": num(diff), "rel_lift": num(diff / mean_adj_c if mean_adj_c != 0 else None),
+        "t": num(result.statistic), "df": num(result.df), "p_value": num(p),
+        "ci_low": num(ci.low), "ci_high": num(ci.high),
+        "variance_reduction": num(1 - se2_adj / se2_raw), "significant": significant(p, alpha),
+    }
+
+
+def cuped_arm(n, rho, lift, offset=0.0, constant_x=False):
+    x = RNG.lognormal(3, 0.6, n)
+    noise = RNG.normal(0, 1, n) * np.std(x)
+    y = rho * x + math.sqrt(1 - rho**2) * noise + lift
+    if constant_x:
+        x = np.full(n, 7.0)
+    if offset:
+        x = np.round(x * 8) / 8 + offset
+        y = np.round(y * 8) / 8 + offset
+    return {"y": [float(v) for v in y], "x": [float(v) for v in x]}
+
+
+def cuped_cases():
+    designs = [
+        ("pre-period revenue rho 0.7", 0.7, 1.0, 0.0, False, ALTERNATIVES),
+        ("weak covariate rho 0.1", 0.1, 1.0, 0.0, False, ["two-sided"]),
+        ("constant covariate", 0.7, 1.0, 0.0, True, ["two-sided"]),
+        ("offset 1e9", 0.7, 1.0, OFFSET, False, ["two-sided", "larger"]),
+    ]
+    cases = []
+    for name, rho, lift, offset, constant_x, alternatives in designs:
+        control, treatment = cuped_arm(1500, rho, 0.0, offset, constant_x), cuped_arm(1500, rho, lift, offset, constant_x)
+        for alternative in alternatives:
+            cases.append({
+                "name": f"{name} {alternative}", "control": control, "treatment": treatment,
+                "alpha": 0.05, "alternative": alternative,
+                "expected": cuped_expected(control, treatment, 0.05, alternative, offset),
+            })
+    return cases
+
+
+# ---------------------------------------------------------------- planning
+
+
+def z_alpha(alpha, alternative, comparisons):
+    a = alpha / comparisons
+    return stats.norm.isf(a / 2 if alternative == "two-sided" else a)
+
+
+def rates(baseline, mde, relative):
+    return baseline, baseline * (1 + mde) if relative else baseline + mde
+
+
+def sample_size_prop_cases():
+    grid = [
+        (0.10, 0.05, 0.05, 0.8, True, "two-sided", 1), (0.10, 0.01, 0.05, 0.8, False, "two-sided", 3),
+        (0.10, 0.02, 0.05, 0.8, True, "two-sided", 1), (0.10, 0.10, 0.05, 0.9, True, "two-sided", 1),
+        (0.001, 0.2, 0.05, 0.8, True, "two-sided", 1), (0.5, -0.1, 0.05, 0.8, True, "two-sided", 1),
+        (0.3, 0.05, 0.01, 0.8, True, "larger", 1), (0.3, -0.02, 0.05, 0.8, False, "smaller", 1),
+        (0.05, 0.1, 0.1, 0.8, True, "two-sided", 4), (0.9, 0.05, 0.05, 0.95, True, "two-sided", 1),
+        (0.2, 0.001, 0.05, 0.8, False, "two-sided", 1), (0.6, 0.3, 0.05, 0.8, True, "larger", 2),
+    ]
+    cases = []
+    for baseline, mde, alpha, power, relative, alternative, comparisons in grid:
+        p1, p2 = rates(baseline, mde, relative)
+        z = z_alpha(alpha, alternative, comparisons) + stats.norm.ppf(power)
+        n = math.ceil(z**2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p2 - p1) ** 2)
+        cases.append({"baseline": baseline, "mde": mde, "alpha": alpha, "power": power, "relative": relative,
+                      "alternative": alternative, "comparisons": comparisons, "expected": n})
+    return cases
+
+
+def power_prop_cases():
+    grid = [(0.10, 0.05, 50000, True, "two-sided", 1), (0.10, 0.05, 5000, True, "two-sided", 1),
+            (0.2, 0.02, 3000, False, "larger", 1), (0.2, -0.02, 3000, False, "smaller", 1),
+            (0.05, 0.1, 200000, True, "two-sided", 3), (0.5, 0.01, 100, True, "two-sided", 1)]
+    cases = []
+    for baseline, mde, n, relative, alternative, comparisons in grid:
+        p1, p2 = rates(baseline, mde, relative)
+        power = stats.norm.sf(z_alpha(0.05, alternative, comparisons)
+                              - abs(p2 - p1) * math.sqrt(n) / math.sqrt(p1 * (1 - p1) + p2 * (1 - p2)))
+        cases.append({"baseline": baseline, "mde": mde, "n": n, "alpha": 0.05, "relative": relative,
+                      "alternative": alternative, "comparisons": comparisons, "expected": float(power)})
+    return cases
+
+
+def mde_prop_cases():
+    grid = [(0.10, 50000, 0.8, True, "two-sided", 1), (0.10, 50000, 0.8, False, "two-sided", 1),
+            (0.01, 1000000, 0.9, True, "larger", 1), (0.3, 2000, 0.8, True, "two-sided", 5),
+            (0.5, 100, 0.8, False, "two-sided", 1), (0.95, 10, 0.8, True, "two-sided", 1)]
+    cases = []
+    for baseline, n, power, relative, alternative, comparisons in grid:
+        z2 = (z_alpha(0.05, alternative, comparisons) + stats.norm.ppf(power)) ** 2
+        base_var = baseline * (1 - baseline)
+
+        def shortfall(p2):
+            return z2 * (base_var + p2 * (1 - p2)) - n * (p2 - baseline) ** 2
+
+        if shortfall(1.0) > 0:
+            expected = None
+        else:
+            p2 = optimize.brentq(shortfall, baseline, 1.0, xtol=1e-15, rtol=8.9e-16)
+            expected = (p2 - baseline) / baseline if relative else p2 - baseline
+        cases.append({"baseline": baseline, "n": n, "alpha": 0.05, "power": power, "relative": relative,
+                      "alternative": alternative, "comparisons": comparisons, "expected": num(expected)})
+    return cases
+
+
+def mean_planning_cases():
+    sample_size, power_cases, mde_cases = [], [], []
+    grid = [(40.0, 1.0, 0.05, 0.8, "two-sided", 1), (1.0, 0.01, 0.05, 0.9, "two-sided", 1),
+            (15.0, -2.0, 0.01, 0.8, "smaller", 1), (100.0, 5.0, 0.05, 0.8, "larger", 3)]
+    for sd, mde, alpha, power, alternative, comparisons in grid:
+        z = z_alpha(alpha, alternative, comparisons) + stats.norm.ppf(power)
+        sample_size.append({"sd": sd, "mde": mde, "alpha": alpha, "power": power, "alternative": alternative,
+                            "comparisons": comparisons, "expected": math.ceil(2 * z**2 * sd**2 / mde**2)})
+        for n in [100, 25117]:
+            power_cases.append({"sd": sd, "mde": mde, "n": n, "alpha": alpha, "alternative": alternative,
+                                "comparisons": comparisons,
+                                "expected": float(stats.norm.sf(z_alpha(alpha, alternative, comparisons)
+                                                                - abs(mde) * math.sqrt(n / 2) / sd))})
+            mde_cases.append({"sd": sd, "n": n, "alpha": alpha, "power": power, "alternative": alternative,
+                              "comparisons": comparisons, "expected": float(z * sd * math.sqrt(2 / n))})
+    return sample_size, power_cases, mde_cases
+
+
+def duration_cases():
+    grid = [(57760, 2, 20000.0, 0.5), (1000, 3, 100.0, 1.0), (1, 2, 1e6, 1.0), (12345, 4, 777.0, 0.25)]
+    return [{"n_per_variant": n, "variants": v, "daily_traffic": d, "traffic_fraction": f,
+             "expected": math.ceil(n * v / (d * f))} for n, v, d, f in grid]
+
+
+# ---------------------------------------------------------------- checks
+
+
+def srm_cases():
+    designs = [
+        ("balanced", [50000, 50500], [0.5, 0.5]),
+        ("clear mismatch", [50000, 52000], [0.5, 0.5]),
+        ("huge mismatch", [500000, 540000], [1, 1]),
+        ("three arms", [20100, 9800, 10300], [0.5, 0.25, 0.25]),
+        ("large counts", [1_000_000_000, 1_000_050_000], [1, 1]),
+        ("unnormalised weights", [300, 120], [70, 30]),
+    ]
+    cases = []
+    for name, observed, weights in designs:
+        total = sum(observed)
+        expected_counts = [total * w / sum(weights) for w in weights]
+        result = stats.chisquare(observed, expected_counts)
+        cases.append({"name": name, "observed": observed, "weights": [float(w) for w in weights],
+                      "expected": {"chi2": float(result.statistic), "df": len(observed) - 1,
+                                   "p_value": float(result.pvalue)}})
+    return cases
+
+
+def adjust_cases():
+    p_sets = [[0.01], [0.01, 0.04, 0.03, 0.005, 0.5], [0.02, 0.02, 0.02], [0.0, 1.0, 0.5],
+              list(RNG.uniform(0, 0.2, 10)), [0.5, 0.001, 0.04, 0.2]]
+    cases = []
+    for p in p_sets:
+        for method in ["bonferroni", "holm", "fdr_bh"]:
+            cases.append({"p": [float(v) for v in p], "method": method,
+                          "expected": [float(v) for v in multipletests(p, method=method)[1]]})
+    return cases
+
+
+def moments_cases():
+    sets = [
+        ("plain", list(RNG.normal(5, 2, 100)), 0.0),
+        ("offset 1e9", list(OFFSET + exact_offset_noise(2000, 2)), OFFSET),
+        ("offset 1e12, tiny noise", list(1e12 + np.round(RNG.normal(0, 1, 500) * 64) / 64), 1e12),
+        ("single value", [42.0], 0.0),
+        ("n=2000", list(RNG.exponential(3, 2000)), 0.0),
+    ]
+    cases = []
+    for name, values, offset in sets:
+        centred = np.asarray(values) - offset
+        cases.append({"name": name, "values": [float(v) for v in values], "count": len(values),
+                      "mean": float(np.mean(centred)) + offset,
+                      "var": num(np.var(centred, ddof=1)) if len(values) > 1 else None})
+    return cases
+
+
+def main():
+    ss_mean, power_mean, mde_mean = mean_planning_cases()
+    vectors = {
+        "hash": hash_cases(), "bucket": bucket_cases(), "assign": assign_cases(), "in_sample": in_sample_cases(),
+        "ztest": ztest_cases(), "ttest_stats": ttest_stats_cases(), "ttest_data": ttest_data_cases(),
+        "cuped_data": cuped_cases(), "sample_size_prop": sample_size_prop_cases(), "power_prop": power_prop_cases(),
+        "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
+        "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
+    }
+    path = Path(__file__).with_name("vectors.json")
+    with path.open("w") as out:
+        json.dump(vectors, out, indent=1, sort_keys=True, allow_nan=False)
+        out.write("\n")
+    print(f"wrote {path}: " + ", ".join(f"{k} {len(v)}" for k, v in vectors.items()))
+
+
+if __name__ == "__main__":
+    main()
