@@ -14,7 +14,10 @@ PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
 printf '\n== cargo test (ab_core, golden vectors, SQL integration)\n'
 scripts/pg_cluster.sh fresh-db pg_ab_test
 export PG_AB_TEST_URL="$SERVER dbname=pg_ab_test"
-RUST_BACKTRACE=0 cargo test --workspace --exclude pg_ab
+CARGO_LOG_FILE=$(mktemp)
+trap 'rm -f "$CARGO_LOG_FILE"' EXIT
+RUST_BACKTRACE=0 cargo test --workspace --exclude pg_ab 2>&1 | tee "$CARGO_LOG_FILE"
+cargo_passed=$(awk '/^test result:/ {sum += $4} END {print sum + 0}' "$CARGO_LOG_FILE")
 
 printf '\n== pg_regress\n'
 scripts/pg_cluster.sh fresh-db pg_ab_regress
@@ -26,3 +29,7 @@ if ! "$PG_REGRESS" --use-existing --host=127.0.0.1 --port="${PG_AB_PORT:-54329}"
   cat "$REGRESS_OUT/regression.diffs"
   exit 1
 fi
+regress_passed=$(echo $tests | wc -w)
+
+printf '\ncargo test: %s passed; pg_regress: %s passed\n' "$cargo_passed" "$regress_passed"
+echo "$((cargo_passed + regress_passed)) passed, 0 failed"
