@@ -37,7 +37,7 @@ pub(crate) fn check_open_unit(argument: &'static str, value: f64) -> Result<f64>
 }
 
 /// `value` must be a finite number.
-pub(crate) fn check_finite(argument: &'static str, value: f64) -> Result<f64> {
+pub fn check_finite(argument: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
         Ok(value)
     } else {

@@ -4,6 +4,7 @@
 //! sample-ratio/multiple-testing checks ([`srm`]). No I/O: the Postgres extension, the
 //! DataFusion UDFs and the gateway are thin adapters over these functions.
 
+pub mod aggregate;
 pub mod alternative;
 pub mod assign;
 pub mod compare;

@@ -7,101 +7,43 @@
 //! answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
 
 use crate::comparisons::{cuped_row, ttest_row, ztest_row};
-use crate::sql_glue::{raise_invalid, OrRaise};
-use ab_core::compare::{self, TestSettings};
-use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
-use ab_core::{Alternative, InvalidArgument};
+use crate::sql_glue::OrRaise;
+use ab_core::aggregate::TestState;
+use ab_core::compare;
+use ab_core::moments::{CoMoments, GroupState, Moments, Proportion};
+use ab_core::error::check_finite;
 use pgrx::pg_sys::FunctionCallInfo;
 use pgrx::prelude::*;
 use pgrx::{pg_sys, Internal};
 
-/// The running state of one group of rows.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct AggState<S> {
-    pub(crate) groups: TwoGroups<S>,
-    /// The first row's alpha and alternative; `None` until a row gives them.
-    settings: Option<TestSettings>,
-}
-
-/// Bytes after the groups: a presence flag, alpha, and the alternative's code.
-const SETTINGS_LEN: usize = 10;
-
-impl<S: GroupState> AggState<S> {
-    fn merge(&mut self, other: &Self) {
-        self.groups.merge(&other.groups);
-        self.settings = self.settings.or(other.settings);
-    }
-
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = self.groups.to_bytes();
-        let settings = self.settings.unwrap_or_default();
-        bytes.push(u8::from(self.settings.is_some()));
-        bytes.extend_from_slice(&settings.alpha.to_le_bytes());
-        bytes.push(match settings.alternative {
-            Alternative::TwoSided => 0,
-            Alternative::Larger => 1,
-            Alternative::Smaller => 2,
-        });
-        bytes
-    }
-
-    fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let split = bytes.len().checked_sub(SETTINGS_LEN)?;
-        let (groups, settings) = bytes.split_at(split);
-        let alternative = match settings[9] {
-            0 => Alternative::TwoSided,
-            1 => Alternative::Larger,
-            2 => Alternative::Smaller,
-            _ => return None,
-        };
-        let alpha = f64::from_le_bytes(settings[1..9].try_into().ok()?);
-        Some(Self {
-            groups: TwoGroups::from_bytes(groups)?,
-            settings: (settings[0] == 1).then_some(TestSettings { alpha, alternative }),
-        })
-    }
-}
-
 /// The state behind `internal`, allocated in the aggregate's memory context on first use
 /// (the per-row context the function runs in is reset after every row).
-pub(crate) fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCallInfo) -> &mut AggState<S> {
+pub(crate) fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCallInfo) -> &mut TestState<S> {
     // SAFETY: every `internal` this module receives was made by this function or by
-    // `deserialize` for the same aggregate, so it points to an `AggState<S>`.
+    // `deserialize` for the same aggregate, so it points to an `TestState<S>`.
     unsafe {
         if !state.initialized() {
             let mut aggregate_context = std::ptr::null_mut();
             if pg_sys::AggCheckCallContext(fcinfo, &mut aggregate_context) == 0 {
                 error!("pg_ab: aggregate support function called outside an aggregate");
             }
-            let memory = pg_sys::MemoryContextAlloc(aggregate_context, std::mem::size_of::<AggState<S>>())
-                .cast::<AggState<S>>();
-            memory.write(AggState::default());
+            let memory = pg_sys::MemoryContextAlloc(aggregate_context, std::mem::size_of::<TestState<S>>())
+                .cast::<TestState<S>>();
+            memory.write(TestState::default());
             *state = Internal::from(Some(pg_sys::Datum::from(memory)));
         }
-        state.get_mut::<AggState<S>>().unwrap_or_else(|| error!("pg_ab: aggregate state is missing"))
+        state.get_mut::<TestState<S>>().unwrap_or_else(|| error!("pg_ab: aggregate state is missing"))
     }
 }
 
-fn state_ref<S: GroupState>(state: &Internal) -> Option<&AggState<S>> {
+fn state_ref<S: GroupState>(state: &Internal) -> Option<&TestState<S>> {
     // SAFETY: as in `state_mut`.
-    unsafe { state.get::<AggState<S>>() }
-}
-
-impl<S> AggState<S> {
-    /// Takes the first row's alpha and alternative; later rows of the group share them.
-    fn use_settings(&mut self, alpha: f64, alternative: &str) {
-        if self.settings.is_none() {
-            self.settings = Some(TestSettings::new(alpha, alternative).or_raise());
-        }
-    }
+    unsafe { state.get::<TestState<S>>() }
 }
 
 /// A value that must be finite: NaN or infinity in a metric is bad data, not a statistic.
 pub(crate) fn finite(argument: &'static str, value: f64) -> f64 {
-    if !value.is_finite() {
-        raise_invalid(InvalidArgument::new(argument, format!("must be a finite number, got {value}")));
-    }
-    value
+    check_finite(argument, value).or_raise()
 }
 
 fn combine<S: GroupState>(mut left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
@@ -111,11 +53,11 @@ fn combine<S: GroupState>(mut left: Internal, right: Internal, fcinfo: FunctionC
 }
 
 fn serialize<S: GroupState>(state: Internal) -> Vec<u8> {
-    state_ref::<S>(&state).map(AggState::to_bytes).unwrap_or_default()
+    state_ref::<S>(&state).map(TestState::to_bytes).unwrap_or_default()
 }
 
 fn deserialize<S: GroupState>(bytes: &[u8]) -> Internal {
-    let state = AggState::<S>::from_bytes(bytes).unwrap_or_else(|| error!("pg_ab: corrupt aggregate state"));
+    let state = TestState::<S>::from_bytes(bytes).unwrap_or_else(|| error!("pg_ab: corrupt aggregate state"));
     Internal::new(state)
 }
 
@@ -148,7 +90,7 @@ fn ab_ttest_agg_sfunc_alternative(
         return state;
     };
     let current = state_mut::<Moments>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative);
+    current.use_settings(alpha, alternative).or_raise();
     current.groups.group_mut(is_treatment).push(finite("value", value));
     state
 }
@@ -156,7 +98,7 @@ fn ab_ttest_agg_sfunc_alternative(
 #[pg_extern(immutable, parallel_safe)]
 fn ab_ttest_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_ttest_result")> {
     let state = state_ref::<Moments>(&state)?;
-    compare::ttest_of_groups(&state.groups, state.settings.unwrap_or_default()).map(|r| ttest_row(&r))
+    compare::ttest_of_groups(&state.groups, state.settings_or_default()).map(|r| ttest_row(&r))
 }
 
 #[pg_extern(immutable, parallel_safe)]
@@ -202,7 +144,7 @@ fn ab_ztest_agg_sfunc_alternative(
         return state;
     };
     let current = state_mut::<Proportion>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative);
+    current.use_settings(alpha, alternative).or_raise();
     current.groups.group_mut(is_treatment).push(converted);
     state
 }
@@ -210,7 +152,7 @@ fn ab_ztest_agg_sfunc_alternative(
 #[pg_extern(immutable, parallel_safe)]
 fn ab_ztest_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_ztest_result")> {
     let state = state_ref::<Proportion>(&state)?;
-    compare::ztest_of_groups(&state.groups, state.settings.unwrap_or_default()).map(|r| ztest_row(&r))
+    compare::ztest_of_groups(&state.groups, state.settings_or_default()).map(|r| ztest_row(&r))
 }
 
 #[pg_extern(immutable, parallel_safe)]
@@ -260,7 +202,7 @@ fn ab_cuped_agg_sfunc_alternative(
         return state;
     };
     let current = state_mut::<CoMoments>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative);
+    current.use_settings(alpha, alternative).or_raise();
     current.groups.group_mut(is_treatment).push(finite("covariate", covariate), finite("value", value));
     state
 }
@@ -268,7 +210,7 @@ fn ab_cuped_agg_sfunc_alternative(
 #[pg_extern(immutable, parallel_safe)]
 fn ab_cuped_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_cuped_result")> {
     let state = state_ref::<CoMoments>(&state)?;
-    compare::cuped_of_groups(&state.groups, state.settings.unwrap_or_default()).map(|r| cuped_row(&r))
+    compare::cuped_of_groups(&state.groups, state.settings_or_default()).map(|r| cuped_row(&r))
 }
 
 #[pg_extern(immutable, parallel_safe)]
