@@ -1,0 +1,346 @@
+//! `ab_ttest_agg`, `ab_ztest_agg` and `ab_cuped_agg` as DataFusion aggregates.
+//!
+//! Each group keeps `ab_core`'s [`TestState`]: one Welford/Chan accumulator per arm plus the
+//! first row's alpha and alternative. Partial states travel between partitions as one binary
+//! state field (`TestState::to_bytes`, the encoding Postgres' parallel workers use), and
+//! `merge_batch` merges them with Chan's formula, so partial and final aggregation give the
+//! single-pass answer. A [`GroupsAccumulator`] serves `GROUP BY experiment, variant`.
+
+use crate::args::{invalid, plan_error};
+use crate::results::{to_struct_array, Record};
+use ab_core::aggregate::TestState;
+use ab_core::compare::{self, Cuped, TTest, ZTest};
+use ab_core::error::check_finite;
+use ab_core::moments::{CoMoments, GroupState, Moments, Proportion};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
+use std::fmt::Debug;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// What differs between the three aggregates: the metric columns, the accumulator, the result.
+pub trait TwoArmTest: Debug + Send + Sync + 'static {
+    type State: GroupState + Debug + Send + Sync;
+    type Output: Record;
+    const NAME: &'static str;
+    /// Types of the metric arguments after `is_treatment`.
+    const METRIC_TYPES: &'static [DataType];
+    const DESCRIPTION: &'static str;
+    const SYNTAX: &'static str;
+    /// Adds row `row` of the metric columns to `arm`; `Ok(false)` when a metric is NULL.
+    fn push(metrics: &[ArrayRef], row: usize, arm: &mut Self::State) -> Result<bool>;
+    fn finish(state: &TestState<Self::State>) -> Option<Self::Output>;
+}
+
+#[derive(Debug)]
+pub struct TTestAgg;
+#[derive(Debug)]
+pub struct ZTestAgg;
+#[derive(Debug)]
+pub struct CupedAgg;
+
+fn finite_at(metrics: &[ArrayRef], column: usize, row: usize, argument: &'static str) -> Result<Option<f64>> {
+    let values = metrics[column].as_primitive::<Float64Type>();
+    if values.is_null(row) {
+        return Ok(None);
+    }
+    check_finite(argument, values.value(row)).map(Some).map_err(|e| invalid("", e))
+}
+
+impl TwoArmTest for TTestAgg {
+    type State = Moments;
+    type Output = TTest;
+    const NAME: &'static str = "ab_ttest_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
+    const DESCRIPTION: &'static str = "Welch t-test of value, treatment vs control (scipy's ttest_ind(equal_var=False)); rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_ttest_agg(is_treatment, value [, alpha [, alternative]])";
+    fn push(metrics: &[ArrayRef], row: usize, arm: &mut Moments) -> Result<bool> {
+        let Some(value) = finite_at(metrics, 0, row, "value")? else { return Ok(false) };
+        arm.push(value);
+        Ok(true)
+    }
+    fn finish(state: &TestState<Moments>) -> Option<TTest> {
+        compare::ttest_of_groups(&state.groups, state.settings_or_default())
+    }
+}
+
+impl TwoArmTest for ZTestAgg {
+    type State = Proportion;
+    type Output = ZTest;
+    const NAME: &'static str = "ab_ztest_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Boolean];
+    const DESCRIPTION: &'static str = "Two-proportion z-test of converted, treatment vs control (statsmodels' proportions_ztest); rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_ztest_agg(is_treatment, converted [, alpha [, alternative]])";
+    fn push(metrics: &[ArrayRef], row: usize, arm: &mut Proportion) -> Result<bool> {
+        let converted = metrics[0].as_boolean();
+        if converted.is_null(row) {
+            return Ok(false);
+        }
+        arm.push(converted.value(row));
+        Ok(true)
+    }
+    fn finish(state: &TestState<Proportion>) -> Option<ZTest> {
+        compare::ztest_of_groups(&state.groups, state.settings_or_default())
+    }
+}
+
+impl TwoArmTest for CupedAgg {
+    type State = CoMoments;
+    type Output = Cuped;
+    const NAME: &'static str = "ab_cuped_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64];
+    const DESCRIPTION: &'static str = "CUPED-adjusted Welch t-test of value with a pre-period covariate (Deng et al. 2013); rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_cuped_agg(is_treatment, value, covariate [, alpha [, alternative]])";
+    fn push(metrics: &[ArrayRef], row: usize, arm: &mut CoMoments) -> Result<bool> {
+        let Some(value) = finite_at(metrics, 0, row, "value")? else { return Ok(false) };
+        let Some(covariate) = finite_at(metrics, 1, row, "covariate")? else { return Ok(false) };
+        arm.push(covariate, value);
+        Ok(true)
+    }
+    fn finish(state: &TestState<CoMoments>) -> Option<Cuped> {
+        compare::cuped_of_groups(&state.groups, state.settings_or_default())
+    }
+}
+
+/// The argument columns of one batch, split by role.
+struct Rows<'a> {
+    is_treatment: &'a BooleanArray,
+    metrics: &'a [ArrayRef],
+    alpha: Option<&'a ArrayRef>,
+    alternative: Option<&'a ArrayRef>,
+}
+
+impl<'a> Rows<'a> {
+    fn new<T: TwoArmTest>(values: &'a [ArrayRef]) -> Self {
+        let metric_count = T::METRIC_TYPES.len();
+        Self {
+            is_treatment: values[0].as_boolean(),
+            metrics: &values[1..1 + metric_count],
+            alpha: values.get(1 + metric_count),
+            alternative: values.get(2 + metric_count),
+        }
+    }
+
+    /// Adds one row to `state`, or skips it when any argument is NULL.
+    fn push<T: TwoArmTest>(&self, row: usize, state: &mut TestState<T::State>) -> Result<()> {
+        if self.is_treatment.is_null(row) {
+            return Ok(());
+        }
+        let alpha = match self.alpha {
+            Some(alpha) if alpha.is_null(row) => return Ok(()),
+            Some(alpha) => Some(alpha.as_primitive::<Float64Type>().value(row)),
+            None => None,
+        };
+        let alternative = match self.alternative {
+            Some(alternative) if alternative.is_null(row) => return Ok(()),
+            Some(alternative) => Some(alternative.as_string::<i32>().value(row)),
+            None => None,
+        };
+        if !T::push(self.metrics, row, state.groups.group_mut(self.is_treatment.value(row)))? {
+            return Ok(());
+        }
+        if let Some(alpha) = alpha {
+            state.use_settings(alpha, alternative.unwrap_or("two-sided")).map_err(|e| invalid(T::NAME, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn decode<T: TwoArmTest>(bytes: &[u8]) -> Result<TestState<T::State>> {
+    TestState::from_bytes(bytes).ok_or_else(|| plan_error(format!("{}: corrupt partial state", T::NAME)))
+}
+
+/// The aggregate UDF of one test.
+#[derive(Debug)]
+pub struct TwoArmAggregate<T> {
+    signature: Signature,
+    documentation: Documentation,
+    test: PhantomData<T>,
+}
+
+impl<T: TwoArmTest> TwoArmAggregate<T> {
+    pub fn udaf() -> AggregateUDF {
+        let documentation = Documentation::builder(crate::doc_section(), T::DESCRIPTION, T::SYNTAX)
+            .with_argument("is_treatment", "true for the treatment arm, false for control")
+            .with_argument("alpha", "significance level, default 0.05")
+            .with_argument("alternative", "'two-sided' (default), 'larger' or 'smaller'")
+            .build();
+        AggregateUDF::from(Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+            documentation,
+            test: PhantomData,
+        })
+    }
+}
+
+impl<T> PartialEq for TwoArmAggregate<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl<T> Eq for TwoArmAggregate<T> {}
+impl<T> std::hash::Hash for TwoArmAggregate<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::any::type_name::<T>().hash(state)
+    }
+}
+
+impl<T: TwoArmTest> AggregateUDFImpl for TwoArmAggregate<T> {
+    fn name(&self) -> &str {
+        T::NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let mut expected = vec![DataType::Boolean];
+        expected.extend_from_slice(T::METRIC_TYPES);
+        let (required, all) = (expected.len(), expected.len() + 2);
+        if !(required..=all).contains(&arg_types.len()) {
+            return Err(plan_error(format!("{} takes {required} to {all} arguments: {}", T::NAME, T::SYNTAX)));
+        }
+        expected.extend([DataType::Float64, DataType::Utf8]);
+        expected.truncate(arg_types.len());
+        Ok(expected)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(T::Output::data_type())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(format_state_name(args.name, "state"), DataType::Binary, true))])
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(SingleGroup::<T>::default()))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(ManyGroups::<T> { states: Vec::new() }))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&self.documentation)
+    }
+}
+
+/// The accumulator of an ungrouped aggregate.
+#[derive(Debug)]
+struct SingleGroup<T: TwoArmTest> {
+    state: TestState<T::State>,
+}
+
+impl<T: TwoArmTest> Default for SingleGroup<T> {
+    fn default() -> Self {
+        Self { state: TestState::default() }
+    }
+}
+
+impl<T: TwoArmTest> Accumulator for SingleGroup<T> {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let rows = Rows::new::<T>(values);
+        (0..rows.is_treatment.len()).try_for_each(|row| rows.push::<T>(row, &mut self.state))
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        for bytes in states[0].as_binary::<i32>().iter().flatten() {
+            self.state.merge(&decode::<T>(bytes)?);
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Binary(Some(self.state.to_bytes()))])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        ScalarValue::try_from_array(&to_struct_array(&[T::finish(&self.state)]), 0)
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self)
+    }
+}
+
+/// The accumulator of a grouped aggregate: one state per group index.
+#[derive(Debug)]
+struct ManyGroups<T: TwoArmTest> {
+    states: Vec<TestState<T::State>>,
+}
+
+impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.states.resize(total_num_groups, TestState::default());
+        let rows = Rows::new::<T>(values);
+        for (row, group) in group_indices.iter().enumerate() {
+            if opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row)) {
+                rows.push::<T>(row, &mut self.states[*group])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.states.resize(total_num_groups, TestState::default());
+        let partials = values[0].as_binary::<i32>();
+        for (row, group) in group_indices.iter().enumerate() {
+            if partials.is_valid(row) {
+                self.states[*group].merge(&decode::<T>(partials.value(row))?);
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let results: Vec<_> = emit_to.take_needed(&mut self.states).iter().map(T::finish).collect();
+        Ok(to_struct_array(&results))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let states = emit_to.take_needed(&mut self.states);
+        let bytes: Vec<Vec<u8>> = states.iter().map(TestState::to_bytes).collect();
+        Ok(vec![Arc::new(BinaryArray::from_iter_values(bytes))])
+    }
+
+    /// Each row as a partial state of its own, for when DataFusion skips partial aggregation.
+    fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
+        let rows = Rows::new::<T>(values);
+        let mut bytes = Vec::with_capacity(rows.is_treatment.len());
+        for row in 0..rows.is_treatment.len() {
+            let mut state = TestState::default();
+            if opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row)) {
+                rows.push::<T>(row, &mut state)?;
+            }
+            bytes.push(state.to_bytes());
+        }
+        Ok(vec![Arc::new(BinaryArray::from_iter_values(bytes))])
+    }
+
+    fn size(&self) -> usize {
+        self.states.capacity() * size_of::<TestState<T::State>>()
+    }
+}

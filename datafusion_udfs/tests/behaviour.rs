@@ -1,0 +1,117 @@
+//! What a user of the DataFusion functions relies on besides the numbers: bad input names the
+//! argument, grouped and ungrouped aggregation agree across partitions, and `ab-sql` runs
+//! files and fails with one line.
+
+use ab_datafusion::example;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Float64Type;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use std::process::Command;
+use std::sync::Arc;
+
+fn context(partitions: usize) -> SessionContext {
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+    ab_datafusion::register_all(&ctx);
+    ctx
+}
+
+async fn error_of(ctx: &SessionContext, sql: &str) -> String {
+    let result = match ctx.sql(sql).await {
+        Ok(frame) => frame.collect().await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    result.expect_err(sql).to_string()
+}
+
+#[tokio::test]
+async fn bad_input_errors_name_the_argument() {
+    let ctx = context(2);
+    let cases = [
+        ("SELECT ab_bucket('u', 's', 0)", "buckets"),
+        ("SELECT ab_assign('u', 's', [-1.0, 2.0])", "weights"),
+        ("SELECT ab_assign('u', 's', ['a', 'b', 'c'], [1.0, 1.0])", "variants"),
+        ("SELECT ab_ztest(10, 0, 10, 100)", "n_c"),
+        ("SELECT ab_ztest(101, 100, 10, 100)", "x_c"),
+        ("SELECT ab_ztest(10, 100, 12, 100, 1.5)", "alpha"),
+        ("SELECT ab_ttest(1, 1, 10, 1, 1, 10, 0.05, 'bigger')", "alternative"),
+        ("SELECT ab_sample_size_prop(0.1, 0.1, 0.05, 1.2)", "power"),
+        ("SELECT ab_srm([10, 20], [1.0])", "weights"),
+        ("SELECT ab_adjust_pvalues([0.01, 0.02], 'sidak')", "method"),
+        ("SELECT ab_ttest_agg(g, v, 2.0) FROM (VALUES (true, 1.0), (false, 2.0)) AS d(g, v)", "alpha"),
+        ("SELECT ab_ttest_agg(g, v) FROM (VALUES (true, CAST('NaN' AS DOUBLE)), (false, 2.0)) AS d(g, v)", "value"),
+    ];
+    for (sql, argument) in cases {
+        let message = error_of(&ctx, sql).await;
+        assert!(message.contains(argument) && !message.contains("panicked"), "{sql}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn nulls_and_undefined_statistics_are_null() {
+    let ctx = context(1);
+    let batch = &ctx
+        .sql("SELECT ab_hash(NULL, 's') AS h, ab_ztest(0, 100, 0, 100)['p_value'] AS p,
+                     ab_ttest_agg(g, v)['t'] AS t
+              FROM (VALUES (true, 1.0), (false, 2.0), (NULL, 5.0), (true, NULL)) AS d(g, v)")
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run")[0];
+    for column in 0..3 {
+        assert!(batch.column(column).is_null(0), "column {column} should be NULL");
+    }
+}
+
+#[tokio::test]
+async fn grouped_and_partitioned_aggregation_equals_one_pass() {
+    let batches: Vec<_> = (0..4).map(|i| example::batch(i * 20_000, 20_000, 3, 7)).collect();
+    let query = "SELECT experiment, ab_ttest_agg(variant = 'treatment', revenue)['t'] AS t,
+                        ab_cuped_agg(variant = 'treatment', revenue, pre_revenue)['t'] AS cuped_t,
+                        ab_ztest_agg(variant = 'treatment', converted)['z'] AS z
+                 FROM users GROUP BY experiment ORDER BY experiment";
+    let mut answers = Vec::new();
+    for partitions in [1, 4] {
+        let ctx = context(partitions);
+        let table = MemTable::try_new(example::schema(), batches.iter().map(|b| vec![b.clone()]).collect()).expect("table");
+        ctx.register_table("users", Arc::new(table)).expect("register");
+        let result = ctx.sql(query).await.expect("plan").collect().await.expect("run");
+        let batch = datafusion::arrow::compute::concat_batches(&result[0].schema(), &result).expect("concat");
+        let values: Vec<f64> = (1..4)
+            .flat_map(|c| batch.column(c).as_primitive::<Float64Type>().values().to_vec())
+            .collect();
+        answers.push(values);
+    }
+    assert_eq!(answers[0].len(), 9);
+    for (one, many) in answers[0].iter().zip(&answers[1]) {
+        assert!((one - many).abs() <= 1e-9 * one.abs(), "{one} vs {many}");
+    }
+}
+
+#[test]
+fn ab_sql_runs_files_and_fails_in_one_line() {
+    let dir = std::env::temp_dir().join(format!("ab-sql-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let csv = dir.join("arms.csv");
+    std::fs::write(&csv, "is_treatment,value\ntrue,3.0\ntrue,4.0\ntrue,5.0\nfalse,1.0\nfalse,2.0\nfalse,3.0\n").expect("csv");
+    let ab_sql = env!("CARGO_BIN_EXE_ab-sql");
+    let output = Command::new(ab_sql)
+        .args(["--table", &format!("arms={}", csv.display()), "--format", "csv"])
+        .arg("SELECT ab_ttest_agg(is_treatment, value)['diff'] AS diff FROM arms")
+        .output()
+        .expect("run ab-sql");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "diff\n2.0\n");
+
+    let output = Command::new(ab_sql).args(["--table", "x=/no/such/file.parquet", "SELECT 1"]).output().expect("run ab-sql");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no such file"), "{stderr}");
+
+    let output = Command::new(ab_sql).arg("SELEC 1").output().expect("run ab-sql");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
