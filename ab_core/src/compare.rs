@@ -310,3 +310,74 @@ pub fn cuped_of_groups(groups: &TwoGroups<CoMoments>, settings: TestSettings) ->
         significant: test.p_value.map(|p| p < settings.alpha),
     })
 }
+
+/// One field of a result record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue {
+    Float(Option<f64>),
+    Bool(Option<bool>),
+    Int(Option<i32>),
+}
+
+/// The type of a field of a result record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Float,
+    Bool,
+    Int,
+}
+
+/// A result record as every engine shows it: the field names and order of SPEC §3 (the
+/// Postgres composite types and the DataFusion structs), written once here.
+pub trait ResultRecord {
+    const FIELDS: &'static [(&'static str, FieldKind)];
+    /// The values, in the order of `FIELDS`.
+    fn values(&self) -> Vec<FieldValue>;
+}
+
+use FieldKind::{Bool as B, Float as F};
+use FieldValue::{Bool as BoolValue, Float as FloatValue};
+
+impl ResultRecord for ZTest {
+    const FIELDS: &'static [(&'static str, FieldKind)] = &[
+        ("rate_c", F), ("rate_t", F), ("diff", F), ("rel_lift", F), ("z", F), ("p_value", F),
+        ("ci_low", F), ("ci_high", F), ("rel_ci_low", F), ("rel_ci_high", F), ("significant", B),
+    ];
+    fn values(&self) -> Vec<FieldValue> {
+        vec![
+            FloatValue(Some(self.rate_c)), FloatValue(Some(self.rate_t)), FloatValue(Some(self.diff)),
+            FloatValue(self.rel_lift), FloatValue(self.z), FloatValue(self.p_value),
+            FloatValue(Some(self.ci_low)), FloatValue(Some(self.ci_high)),
+            FloatValue(self.rel_ci_low), FloatValue(self.rel_ci_high), BoolValue(self.significant),
+        ]
+    }
+}
+
+impl ResultRecord for TTest {
+    const FIELDS: &'static [(&'static str, FieldKind)] = &[
+        ("mean_c", F), ("mean_t", F), ("diff", F), ("rel_lift", F), ("t", F), ("df", F), ("p_value", F),
+        ("ci_low", F), ("ci_high", F), ("rel_ci_low", F), ("rel_ci_high", F), ("significant", B),
+    ];
+    fn values(&self) -> Vec<FieldValue> {
+        vec![
+            FloatValue(Some(self.mean_c)), FloatValue(Some(self.mean_t)), FloatValue(Some(self.diff)),
+            FloatValue(self.rel_lift), FloatValue(self.t), FloatValue(self.df), FloatValue(self.p_value),
+            FloatValue(self.ci_low), FloatValue(self.ci_high),
+            FloatValue(self.rel_ci_low), FloatValue(self.rel_ci_high), BoolValue(self.significant),
+        ]
+    }
+}
+
+impl ResultRecord for Cuped {
+    const FIELDS: &'static [(&'static str, FieldKind)] = &[
+        ("theta", F), ("diff", F), ("rel_lift", F), ("t", F), ("df", F), ("p_value", F),
+        ("ci_low", F), ("ci_high", F), ("variance_reduction", F), ("significant", B),
+    ];
+    fn values(&self) -> Vec<FieldValue> {
+        vec![
+            FloatValue(self.theta), FloatValue(Some(self.diff)), FloatValue(self.rel_lift), FloatValue(self.t),
+            FloatValue(self.df), FloatValue(self.p_value), FloatValue(self.ci_low), FloatValue(self.ci_high),
+            FloatValue(self.variance_reduction), BoolValue(self.significant),
+        ]
+    }
+}

@@ -7,12 +7,13 @@
 //! single-pass answer. A [`GroupsAccumulator`] serves `GROUP BY experiment, variant`.
 
 use crate::args::{invalid, plan_error};
-use crate::results::{to_struct_array, Record};
+use crate::results::{struct_type, to_struct_array};
+use ab_core::compare::ResultRecord;
 use ab_core::aggregate::TestState;
 use ab_core::compare::{self, Cuped, TTest, ZTest};
 use ab_core::error::check_finite;
 use ab_core::moments::{CoMoments, GroupState, Moments, Proportion};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -27,14 +28,17 @@ use std::sync::Arc;
 /// What differs between the three aggregates: the metric columns, the accumulator, the result.
 pub trait TwoArmTest: Debug + Send + Sync + 'static {
     type State: GroupState + Debug + Send + Sync;
-    type Output: Record;
+    type Output: ResultRecord;
     const NAME: &'static str;
     /// Types of the metric arguments after `is_treatment`.
     const METRIC_TYPES: &'static [DataType];
     const DESCRIPTION: &'static str;
     const SYNTAX: &'static str;
+    /// The metric columns of one batch, downcast once.
+    type Metrics<'a>;
+    fn metrics(columns: &[ArrayRef]) -> Self::Metrics<'_>;
     /// Adds row `row` of the metric columns to `arm`; `Ok(false)` when a metric is NULL.
-    fn push(metrics: &[ArrayRef], row: usize, arm: &mut Self::State) -> Result<bool>;
+    fn push(metrics: &Self::Metrics<'_>, row: usize, arm: &mut Self::State) -> Result<bool>;
     fn finish(state: &TestState<Self::State>) -> Option<Self::Output>;
 }
 
@@ -45,8 +49,7 @@ pub struct ZTestAgg;
 #[derive(Debug)]
 pub struct CupedAgg;
 
-fn finite_at(metrics: &[ArrayRef], column: usize, row: usize, argument: &'static str) -> Result<Option<f64>> {
-    let values = metrics[column].as_primitive::<Float64Type>();
+fn finite_at(values: &Float64Array, row: usize, argument: &'static str) -> Result<Option<f64>> {
     if values.is_null(row) {
         return Ok(None);
     }
@@ -60,8 +63,12 @@ impl TwoArmTest for TTestAgg {
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
     const DESCRIPTION: &'static str = "Welch t-test of value, treatment vs control (scipy's ttest_ind(equal_var=False)); rows with NULLs are skipped.";
     const SYNTAX: &'static str = "ab_ttest_agg(is_treatment, value [, alpha [, alternative]])";
-    fn push(metrics: &[ArrayRef], row: usize, arm: &mut Moments) -> Result<bool> {
-        let Some(value) = finite_at(metrics, 0, row, "value")? else { return Ok(false) };
+    type Metrics<'a> = &'a Float64Array;
+    fn metrics(columns: &[ArrayRef]) -> &Float64Array {
+        columns[0].as_primitive::<Float64Type>()
+    }
+    fn push(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
+        let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
         arm.push(value);
         Ok(true)
     }
@@ -77,8 +84,11 @@ impl TwoArmTest for ZTestAgg {
     const METRIC_TYPES: &'static [DataType] = &[DataType::Boolean];
     const DESCRIPTION: &'static str = "Two-proportion z-test of converted, treatment vs control (statsmodels' proportions_ztest); rows with NULLs are skipped.";
     const SYNTAX: &'static str = "ab_ztest_agg(is_treatment, converted [, alpha [, alternative]])";
-    fn push(metrics: &[ArrayRef], row: usize, arm: &mut Proportion) -> Result<bool> {
-        let converted = metrics[0].as_boolean();
+    type Metrics<'a> = &'a BooleanArray;
+    fn metrics(columns: &[ArrayRef]) -> &BooleanArray {
+        columns[0].as_boolean()
+    }
+    fn push(converted: &&BooleanArray, row: usize, arm: &mut Proportion) -> Result<bool> {
         if converted.is_null(row) {
             return Ok(false);
         }
@@ -97,9 +107,13 @@ impl TwoArmTest for CupedAgg {
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64];
     const DESCRIPTION: &'static str = "CUPED-adjusted Welch t-test of value with a pre-period covariate (Deng et al. 2013); rows with NULLs are skipped.";
     const SYNTAX: &'static str = "ab_cuped_agg(is_treatment, value, covariate [, alpha [, alternative]])";
-    fn push(metrics: &[ArrayRef], row: usize, arm: &mut CoMoments) -> Result<bool> {
-        let Some(value) = finite_at(metrics, 0, row, "value")? else { return Ok(false) };
-        let Some(covariate) = finite_at(metrics, 1, row, "covariate")? else { return Ok(false) };
+    type Metrics<'a> = (&'a Float64Array, &'a Float64Array);
+    fn metrics(columns: &[ArrayRef]) -> (&Float64Array, &Float64Array) {
+        (columns[0].as_primitive::<Float64Type>(), columns[1].as_primitive::<Float64Type>())
+    }
+    fn push((values, covariates): &(&Float64Array, &Float64Array), row: usize, arm: &mut CoMoments) -> Result<bool> {
+        let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
+        let Some(covariate) = finite_at(covariates, row, "covariate")? else { return Ok(false) };
         arm.push(covariate, value);
         Ok(true)
     }
@@ -109,26 +123,26 @@ impl TwoArmTest for CupedAgg {
 }
 
 /// The argument columns of one batch, split by role.
-struct Rows<'a> {
+struct Rows<'a, T: TwoArmTest> {
     is_treatment: &'a BooleanArray,
-    metrics: &'a [ArrayRef],
+    metrics: T::Metrics<'a>,
     alpha: Option<&'a ArrayRef>,
     alternative: Option<&'a ArrayRef>,
 }
 
-impl<'a> Rows<'a> {
-    fn new<T: TwoArmTest>(values: &'a [ArrayRef]) -> Self {
+impl<'a, T: TwoArmTest> Rows<'a, T> {
+    fn new(values: &'a [ArrayRef]) -> Self {
         let metric_count = T::METRIC_TYPES.len();
         Self {
             is_treatment: values[0].as_boolean(),
-            metrics: &values[1..1 + metric_count],
+            metrics: T::metrics(&values[1..1 + metric_count]),
             alpha: values.get(1 + metric_count),
             alternative: values.get(2 + metric_count),
         }
     }
 
     /// Adds one row to `state`, or skips it when any argument is NULL.
-    fn push<T: TwoArmTest>(&self, row: usize, state: &mut TestState<T::State>) -> Result<()> {
+    fn push(&self, row: usize, state: &mut TestState<T::State>) -> Result<()> {
         if self.is_treatment.is_null(row) {
             return Ok(());
         }
@@ -142,7 +156,7 @@ impl<'a> Rows<'a> {
             Some(alternative) => Some(alternative.as_string::<i32>().value(row)),
             None => None,
         };
-        if !T::push(self.metrics, row, state.groups.group_mut(self.is_treatment.value(row)))? {
+        if !T::push(&self.metrics, row, state.groups.group_mut(self.is_treatment.value(row)))? {
             return Ok(());
         }
         if let Some(alpha) = alpha {
@@ -213,7 +227,7 @@ impl<T: TwoArmTest> AggregateUDFImpl for TwoArmAggregate<T> {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(T::Output::data_type())
+        Ok(struct_type::<T::Output>())
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -251,8 +265,8 @@ impl<T: TwoArmTest> Default for SingleGroup<T> {
 
 impl<T: TwoArmTest> Accumulator for SingleGroup<T> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let rows = Rows::new::<T>(values);
-        (0..rows.is_treatment.len()).try_for_each(|row| rows.push::<T>(row, &mut self.state))
+        let rows = Rows::<T>::new(values);
+        (0..rows.is_treatment.len()).try_for_each(|row| rows.push(row, &mut self.state))
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -290,10 +304,10 @@ impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
         total_num_groups: usize,
     ) -> Result<()> {
         self.states.resize(total_num_groups, TestState::default());
-        let rows = Rows::new::<T>(values);
+        let rows = Rows::<T>::new(values);
         for (row, group) in group_indices.iter().enumerate() {
             if opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row)) {
-                rows.push::<T>(row, &mut self.states[*group])?;
+                rows.push(row, &mut self.states[*group])?;
             }
         }
         Ok(())
@@ -328,12 +342,12 @@ impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
 
     /// Each row as a partial state of its own, for when DataFusion skips partial aggregation.
     fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
-        let rows = Rows::new::<T>(values);
+        let rows = Rows::<T>::new(values);
         let mut bytes = Vec::with_capacity(rows.is_treatment.len());
         for row in 0..rows.is_treatment.len() {
             let mut state = TestState::default();
             if opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row)) {
-                rows.push::<T>(row, &mut state)?;
+                rows.push(row, &mut state)?;
             }
             bytes.push(state.to_bytes());
         }

@@ -4,7 +4,7 @@
 //! read with typed accessors, and a NULL argument gives a NULL result, as `STRICT` does in SQL.
 
 use crate::args::{invalid, plan_error, Column, ParamType};
-use crate::results::{to_struct_array, Record};
+use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::{self, TTest, TestSettings, ZTest};
 use ab_core::planning::{self, Design, RatePair};
 use ab_core::srm::{self, Correction, Srm};
@@ -92,9 +92,9 @@ impl Returns {
             Self::Bool => DataType::Boolean,
             Self::Text => DataType::Utf8,
             Self::Floats => Floats.data_type(),
-            Self::ZTest => ZTest::data_type(),
-            Self::TTest => TTest::data_type(),
-            Self::Srm => Srm::data_type(),
+            Self::ZTest => struct_type::<ZTest>(),
+            Self::TTest => struct_type::<TTest>(),
+            Self::Srm => struct_type::<Srm>(),
         }
     }
 }
@@ -141,7 +141,7 @@ impl std::hash::Hash for RowFunction {
 }
 
 impl RowFunction {
-    fn new(name: &'static str, description: &str, overloads: Vec<Overload>) -> ScalarUDF {
+    fn udf(name: &'static str, description: &str, overloads: Vec<Overload>) -> ScalarUDF {
         let syntax = overloads
             .iter()
             .map(|o| {
@@ -280,17 +280,17 @@ fn to_index(index: usize) -> ab_core::Result<i32> {
 /// Every scalar function, in the order of the README's reference.
 pub fn all() -> Vec<ScalarUDF> {
     vec![
-        RowFunction::new("ab_hash", "The unit's uniform draw in [0, 1): (XXH3_64(salt || ':' || unit) >> 11) * 2^-53.", vec![Overload {
+        RowFunction::udf("ab_hash", "The unit's uniform draw in [0, 1): (XXH3_64(salt || ':' || unit) >> 11) * 2^-53.", vec![Overload {
             params: vec![param("unit", Text), param("salt", Text)],
             returns: Returns::Float,
             body: |c, r| Ok(Out::Float(assign::hash_unit(c[0].text(r), c[1].text(r)))),
         }]),
-        RowFunction::new("ab_bucket", "floor(ab_hash(unit, salt) * buckets), in [0, buckets).", vec![Overload {
+        RowFunction::udf("ab_bucket", "floor(ab_hash(unit, salt) * buckets), in [0, buckets).", vec![Overload {
             params: vec![param("unit", Text), param("salt", Text), optional("buckets", Int32, ScalarValue::Int32(Some(10000)))],
             returns: Returns::Int32,
             body: |c, r| assign::bucket(c[0].text(r), c[1].text(r), c[2].int32(r)).map(Out::Int32),
         }]),
-        RowFunction::new("ab_assign", "The unit's variant by weights: its 1-based index, or its name when variant names are given.", vec![
+        RowFunction::udf("ab_assign", "The unit's variant by weights: its 1-based index, or its name when variant names are given.", vec![
             Overload {
                 params: vec![param("unit", Text), param("salt", Text), param("weights", Floats)],
                 returns: Returns::Int32,
@@ -308,22 +308,22 @@ pub fn all() -> Vec<ScalarUDF> {
                 },
             },
         ]),
-        RowFunction::new("ab_in_sample", "Whether the unit is in the traffic fraction; drawn independently of the variant.", vec![Overload {
+        RowFunction::udf("ab_in_sample", "Whether the unit is in the traffic fraction; drawn independently of the variant.", vec![Overload {
             params: vec![param("unit", Text), param("salt", Text), param("fraction", Float)],
             returns: Returns::Bool,
             body: |c, r| assign::in_sample(c[0].text(r), c[1].text(r), c[2].float(r)).map(Out::Bool),
         }]),
-        RowFunction::new("ab_in_layer", "Whether lo <= ab_hash(unit, layer_salt) < hi: mutually exclusive experiments in a layer.", vec![Overload {
+        RowFunction::udf("ab_in_layer", "Whether lo <= ab_hash(unit, layer_salt) < hi: mutually exclusive experiments in a layer.", vec![Overload {
             params: vec![param("unit", Text), param("layer_salt", Text), param("lo", Float), param("hi", Float)],
             returns: Returns::Bool,
             body: |c, r| assign::in_layer_range(c[0].text(r), c[1].text(r), c[2].float(r), c[3].float(r)).map(Out::Bool),
         }]),
-        RowFunction::new("ab_ztest", "Two-proportion z-test from counts, control first (statsmodels' proportions_ztest).", vec![Overload {
+        RowFunction::udf("ab_ztest", "Two-proportion z-test from counts, control first (statsmodels' proportions_ztest).", vec![Overload {
             params: vec![param("x_c", Int), param("n_c", Int), param("x_t", Int), param("n_t", Int), alpha(), alternative()],
             returns: Returns::ZTest,
             body: |c, r| compare::ztest(c[0].int(r), c[1].int(r), c[2].int(r), c[3].int(r), settings(c, r, 4)?).map(Out::ZTest),
         }]),
-        RowFunction::new("ab_ttest", "Welch t-test from means, standard deviations and sizes, control first.", vec![Overload {
+        RowFunction::udf("ab_ttest", "Welch t-test from means, standard deviations and sizes, control first.", vec![Overload {
             params: vec![
                 param("mean_c", Float), param("sd_c", Float), param("n_c", Int),
                 param("mean_t", Float), param("sd_t", Float), param("n_t", Int), alpha(), alternative(),
@@ -335,7 +335,7 @@ pub fn all() -> Vec<ScalarUDF> {
                 compare::ttest(control, treatment, settings(c, r, 6)?).map(Out::TTest)
             },
         }]),
-        RowFunction::new("ab_sample_size_prop", "Units per variant to detect a change of a conversion rate.", vec![Overload {
+        RowFunction::udf("ab_sample_size_prop", "Units per variant to detect a change of a conversion rate.", vec![Overload {
             params: vec![param("baseline", Float), param("mde", Float), alpha(), power(), relative(), alternative(), comparisons()],
             returns: Returns::Int64,
             body: |c, r| {
@@ -343,12 +343,12 @@ pub fn all() -> Vec<ScalarUDF> {
                 planning::sample_size_prop(rates, c[3].float(r), design(c, r, 2, 5, 6)?).map(Out::Int64)
             },
         }]),
-        RowFunction::new("ab_sample_size_mean", "Units per variant to detect an absolute change of a mean.", vec![Overload {
+        RowFunction::udf("ab_sample_size_mean", "Units per variant to detect an absolute change of a mean.", vec![Overload {
             params: vec![param("sd", Float), param("mde", Float), alpha(), power(), alternative(), comparisons()],
             returns: Returns::Int64,
             body: |c, r| planning::sample_size_mean(c[0].float(r), c[1].float(r), c[3].float(r), design(c, r, 2, 4, 5)?).map(Out::Int64),
         }]),
-        RowFunction::new("ab_power_prop", "The power to detect a change of a conversion rate with n units per variant.", vec![Overload {
+        RowFunction::udf("ab_power_prop", "The power to detect a change of a conversion rate with n units per variant.", vec![Overload {
             params: vec![param("baseline", Float), param("mde", Float), param("n_per_variant", Int), alpha(), relative(), alternative(), comparisons()],
             returns: Returns::Float,
             body: |c, r| {
@@ -356,24 +356,24 @@ pub fn all() -> Vec<ScalarUDF> {
                 planning::power_prop(rates, c[2].int(r), design(c, r, 3, 5, 6)?).map(Out::Float)
             },
         }]),
-        RowFunction::new("ab_power_mean", "The power to detect an absolute change of a mean with n units per variant.", vec![Overload {
+        RowFunction::udf("ab_power_mean", "The power to detect an absolute change of a mean with n units per variant.", vec![Overload {
             params: vec![param("sd", Float), param("mde", Float), param("n_per_variant", Int), alpha(), alternative(), comparisons()],
             returns: Returns::Float,
             body: |c, r| planning::power_mean(c[0].float(r), c[1].float(r), c[2].int(r), design(c, r, 3, 4, 5)?).map(Out::Float),
         }]),
-        RowFunction::new("ab_mde_prop", "The smallest detectable increase of a conversion rate with n units per variant.", vec![Overload {
+        RowFunction::udf("ab_mde_prop", "The smallest detectable increase of a conversion rate with n units per variant.", vec![Overload {
             params: vec![param("baseline", Float), param("n_per_variant", Int), alpha(), power(), relative(), alternative(), comparisons()],
             returns: Returns::Float,
             body: |c, r| {
                 planning::mde_prop(c[0].float(r), c[1].int(r), c[3].float(r), c[4].bool(r), design(c, r, 2, 5, 6)?).map(Out::MaybeFloat)
             },
         }]),
-        RowFunction::new("ab_mde_mean", "The smallest detectable absolute change of a mean with n units per variant.", vec![Overload {
+        RowFunction::udf("ab_mde_mean", "The smallest detectable absolute change of a mean with n units per variant.", vec![Overload {
             params: vec![param("sd", Float), param("n_per_variant", Int), alpha(), power(), alternative(), comparisons()],
             returns: Returns::Float,
             body: |c, r| planning::mde_mean(c[0].float(r), c[1].int(r), c[3].float(r), design(c, r, 2, 4, 5)?).map(Out::Float),
         }]),
-        RowFunction::new("ab_duration_days", "Days until every variant has n_per_variant units.", vec![Overload {
+        RowFunction::udf("ab_duration_days", "Days until every variant has n_per_variant units.", vec![Overload {
             params: vec![
                 param("n_per_variant", Int), param("variants", Int32), param("daily_traffic", Float),
                 optional("traffic_fraction", Float, ScalarValue::Float64(Some(1.0))),
@@ -381,12 +381,12 @@ pub fn all() -> Vec<ScalarUDF> {
             returns: Returns::Int32,
             body: |c, r| planning::duration_days(c[0].int(r), c[1].int32(r), c[2].float(r), c[3].float(r)).map(Out::Int32),
         }]),
-        RowFunction::new("ab_srm", "Sample-ratio mismatch: chi-square test of observed counts against weights.", vec![Overload {
+        RowFunction::udf("ab_srm", "Sample-ratio mismatch: chi-square test of observed counts against weights.", vec![Overload {
             params: vec![param("observed", Ints), param("weights", Floats)],
             returns: Returns::Srm,
             body: |c, r| srm::srm(&c[0].ints("observed", r)?, &c[1].floats("weights", r)?).map(Out::Srm),
         }]),
-        RowFunction::new("ab_adjust_pvalues", "Multiple-testing corrected p-values (bonferroni, holm or fdr_bh), order kept.", vec![Overload {
+        RowFunction::udf("ab_adjust_pvalues", "Multiple-testing corrected p-values (bonferroni, holm or fdr_bh), order kept.", vec![Overload {
             params: vec![param("p", Floats), optional("method", Text, ScalarValue::Utf8(Some("holm".into())))],
             returns: Returns::Floats,
             body: |c, r| {

@@ -1,6 +1,6 @@
 //! Health checks of an experiment's analysis: sample-ratio mismatch and multiple testing.
 
-use crate::sql_glue::{composite, elements, field, OrRaise};
+use crate::sql_glue::{elements, record, OrRaise};
 use ab_core::srm::{self, Correction};
 use pgrx::prelude::*;
 
@@ -8,8 +8,7 @@ use pgrx::prelude::*;
 #[pg_extern(immutable, strict, parallel_safe)]
 fn ab_srm(observed: Array<i64>, weights: Array<f64>) -> pgrx::composite_type!('static, "ab_srm_result") {
     let (observed, weights) = (elements("observed", &observed), elements("weights", &weights));
-    let result = srm::srm(&observed, &weights).or_raise();
-    composite("ab_srm_result", vec![field(result.chi2), field(result.df), field(result.p_value)])
+    record("ab_srm_result", &srm::srm(&observed, &weights).or_raise())
 }
 
 /// Corrected p-values (bonferroni, holm or fdr_bh), in the order given.

@@ -1,7 +1,7 @@
 //! Two-sample tests from summary numbers: `ab_ztest`, `ab_ttest`. Their result rows are
 //! built here for the aggregates too.
 
-use crate::sql_glue::{composite, field, OrRaise};
+use crate::sql_glue::{record, OrRaise};
 use ab_core::compare::{self, Cuped, TTest, TestSettings, ZTest};
 use pgrx::prelude::*;
 
@@ -37,58 +37,13 @@ fn ab_ttest(
 }
 
 pub fn ztest_row(r: &ZTest) -> pgrx::composite_type!('static, "ab_ztest_result") {
-    composite(
-        "ab_ztest_result",
-        vec![
-            field(r.rate_c),
-            field(r.rate_t),
-            field(r.diff),
-            field(r.rel_lift),
-            field(r.z),
-            field(r.p_value),
-            field(r.ci_low),
-            field(r.ci_high),
-            field(r.rel_ci_low),
-            field(r.rel_ci_high),
-            field(r.significant),
-        ],
-    )
+    record("ab_ztest_result", r)
 }
 
 pub fn ttest_row(r: &TTest) -> pgrx::composite_type!('static, "ab_ttest_result") {
-    composite(
-        "ab_ttest_result",
-        vec![
-            field(r.mean_c),
-            field(r.mean_t),
-            field(r.diff),
-            field(r.rel_lift),
-            field(r.t),
-            field(r.df),
-            field(r.p_value),
-            field(r.ci_low),
-            field(r.ci_high),
-            field(r.rel_ci_low),
-            field(r.rel_ci_high),
-            field(r.significant),
-        ],
-    )
+    record("ab_ttest_result", r)
 }
 
 pub fn cuped_row(r: &Cuped) -> pgrx::composite_type!('static, "ab_cuped_result") {
-    composite(
-        "ab_cuped_result",
-        vec![
-            field(r.theta),
-            field(r.diff),
-            field(r.rel_lift),
-            field(r.t),
-            field(r.df),
-            field(r.p_value),
-            field(r.ci_low),
-            field(r.ci_high),
-            field(r.variance_reduction),
-            field(r.significant),
-        ],
-    )
+    record("ab_cuped_result", r)
 }

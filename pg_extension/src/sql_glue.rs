@@ -1,6 +1,7 @@
 //! What every SQL-facing file needs: raising `ab_core`'s errors as SQLSTATE 22023 and
 //! building composite results.
 
+use ab_core::compare::{FieldValue, ResultRecord};
 use ab_core::InvalidArgument;
 use pgrx::prelude::*;
 use pgrx::{pg_sys, IntoDatum, PgTupleDesc};
@@ -28,7 +29,7 @@ impl<T> OrRaise<T> for ab_core::Result<T> {
 
 /// A composite value of the named type from its fields in declaration order
 /// (`None` is SQL NULL).
-pub fn composite(type_name: &str, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+fn composite(type_name: &str, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
     let Some(descriptor) = PgTupleDesc::for_composite_type(type_name) else {
         error!("pg_ab: type {type_name} is missing; reinstall the extension")
     };
@@ -38,9 +39,19 @@ pub fn composite(type_name: &str, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapT
         .unwrap_or_else(|e| error!("pg_ab: cannot build {type_name}: {e}"))
 }
 
-/// Shorthand for a field of [`composite`].
-pub fn field<T: IntoDatum>(value: T) -> Option<pg_sys::Datum> {
-    value.into_datum()
+/// A result record of `ab_core` as a value of the composite type `type_name`, whose fields
+/// `CREATE TYPE` (lib.rs) declares in the record's order.
+pub fn record<R: ResultRecord>(type_name: &str, record: &R) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+    let fields = record
+        .values()
+        .into_iter()
+        .map(|value| match value {
+            FieldValue::Float(v) => v.into_datum(),
+            FieldValue::Bool(v) => v.into_datum(),
+            FieldValue::Int(v) => v.into_datum(),
+        })
+        .collect();
+    composite(type_name, fields)
 }
 
 /// The elements of an array argument; a NULL element is bad input, not a crash.
