@@ -104,6 +104,18 @@ fn ab_sql_runs_files_and_fails_in_one_line() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "diff\n2.0\n");
 
+    // A whole test result in CSV: one column per field.
+    let output = Command::new(ab_sql)
+        .args(["--table", &format!("arms={}", csv.display()), "--format", "csv"])
+        .arg("SELECT ab_ttest_agg(is_treatment, value) AS r FROM arms")
+        .output()
+        .expect("run ab-sql");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let header = stdout.lines().next().expect("header");
+    assert!(header.starts_with("r.mean_c,r.mean_t,r.diff,"), "{stdout}");
+    assert!(stdout.lines().nth(1).expect("row").starts_with("2.0,4.0,2.0,"), "{stdout}");
+
     let output = Command::new(ab_sql).args(["--table", "x=/no/such/file.parquet", "SELECT 1"]).output().expect("run ab-sql");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1));

@@ -10,7 +10,9 @@
 //! exit status 1; bad usage is status 2.
 
 use clap::{Parser, ValueEnum};
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::nullif;
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
 use datafusion::sql::parser::DFParser;
@@ -156,7 +158,9 @@ fn print(batches: &[RecordBatch], format: Format) -> Result<(), Failure> {
         Format::Table => writeln!(out, "{}", pretty_format_batches(batches)?)?,
         Format::Csv => {
             let mut writer = datafusion::arrow::csv::Writer::new(&mut out);
-            batches.iter().try_for_each(|batch| writer.write(batch))?;
+            for batch in batches {
+                writer.write(&flatten_structs(batch)?)?;
+            }
         }
         Format::Json => {
             let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut out);
@@ -166,6 +170,33 @@ fn print(batches: &[RecordBatch], format: Format) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// CSV has no nested values, so a struct column (a test's result) becomes one column per
+/// field, named `column.field`.
+fn flatten_structs(batch: &RecordBatch) -> Result<RecordBatch, Failure> {
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        match column.as_struct_opt() {
+            Some(record) => {
+                for (child, values) in record.fields().iter().zip(record.columns()) {
+                    // A NULL record has NULL fields.
+                    let values = match record.nulls() {
+                        Some(nulls) => nullif(values, &BooleanArray::new(!nulls.inner(), None))?,
+                        None => values.clone(),
+                    };
+                    fields.push(Field::new(format!("{}.{}", field.name(), child.name()), child.data_type().clone(), true));
+                    columns.push(values);
+                }
+            }
+            None => {
+                fields.push(field.as_ref().clone());
+                columns.push(column.clone());
+            }
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }
 
 /// A prompt that runs each statement when its line ends with ';'.
