@@ -28,14 +28,6 @@ impl Alternative {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TwoSided => "two-sided",
-            Self::Larger => "larger",
-            Self::Smaller => "smaller",
-        }
-    }
-
     /// The tail probability for `alpha` of the critical value: two-sided tests
     /// split alpha over both tails.
     pub(crate) fn tail_alpha(self, alpha: f64) -> f64 {

@@ -26,11 +26,6 @@ pub fn normal_isf(p: f64) -> f64 {
     SQRT_2 * erfc_inv(2.0 * p)
 }
 
-/// P(Z < z) for a standard normal Z.
-pub fn normal_cdf(z: f64) -> f64 {
-    normal_sf(-z)
-}
-
 /// P(T > t) for Student's t with `df` degrees of freedom (`df > 0`).
 pub fn t_sf(t: f64, df: f64) -> f64 {
     if df >= LARGE_DF {
