@@ -1,7 +1,8 @@
 //! `ab_core`: everything pg_ab computes, written once. Hashing and assignment
 //! ([`assign`]), distributions with accurate tails ([`dist`]), mergeable accumulators
 //! ([`moments`]), two-sample tests ([`compare`]), planning ([`planning`]) and
-//! sample-ratio/multiple-testing checks ([`srm`]). No I/O: the Postgres extension, the
+//! sample-ratio/multiple-testing checks ([`srm`]), and the experiment configuration
+//! with its validation and targeting ([`experiment`]). No I/O: the Postgres extension, the
 //! DataFusion UDFs and the gateway are thin adapters over these functions.
 
 pub mod aggregate;
@@ -10,6 +11,7 @@ pub mod assign;
 pub mod compare;
 pub mod dist;
 pub mod error;
+pub mod experiment;
 pub mod moments;
 pub mod planning;
 pub mod srm;

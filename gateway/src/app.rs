@@ -1,0 +1,125 @@
+//! The application: shared state, the router (with the OpenAPI document generated from
+//! the handlers' annotations), and `serve` with its background tasks and graceful shutdown.
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use deadpool_postgres::Pool;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::cache::ConfigCache;
+use crate::error::ApiError;
+use crate::events::EventWriter;
+use crate::exposures::{flush_exposures, ExposureLog};
+use crate::metrics::{track, Metrics};
+use crate::ratelimit::RateLimiter;
+use crate::routes::{assign, events, experiments, health, planning};
+use crate::settings::ServeSettings;
+use crate::{db, maintenance};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub cache: Arc<ConfigCache>,
+    pub exposures: Arc<ExposureLog>,
+    pub events: EventWriter,
+    pub metrics: Metrics,
+    pub settings: Arc<ServeSettings>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+#[derive(OpenApi)]
+#[openapi(info(title = "pg_ab gateway", description = "Assignment, events and experiment management for pg_ab"), modifiers(&BearerAuth))]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(assign::assign))
+        .routes(routes!(events::ingest))
+        .routes(routes!(experiments::create, experiments::list))
+        .routes(routes!(experiments::get, experiments::update))
+        .routes(routes!(experiments::start))
+        .routes(routes!(experiments::pause))
+        .routes(routes!(experiments::complete))
+        .routes(routes!(planning::sample_size))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    router
+        .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+        })
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
+/// flushes queued exposures (events are answered only once committed, so none are
+/// pending) and returns.
+pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Result<()> {
+    let pg_config = db::parse_config(database_url)?;
+    let pool = db::pool(pg_config.clone(), settings.pool_size);
+    let metrics = Metrics::new();
+    let cache = Arc::new(ConfigCache::new(pool.clone()));
+    if let Err(error) = cache.reload().await {
+        tracing::warn!(message = %error.message, "no configuration yet; assigning nothing until Postgres answers");
+    }
+    tokio::spawn(Arc::clone(&cache).follow_changes(pg_config, Duration::from_secs(settings.config_refresh_secs)));
+    let (exposures, exposure_queue) = ExposureLog::new(metrics.exposures_deferred.clone());
+    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), exposure_queue, metrics.clone()));
+    let (events, event_writers) = EventWriter::start(pool.clone(), settings.event_writers, metrics.clone());
+    let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone()));
+    let state = AppState {
+        pool,
+        cache,
+        exposures: Arc::new(exposures),
+        events,
+        metrics,
+        limiter: Arc::new(RateLimiter::new(settings.user_events_per_second, settings.user_events_burst)),
+        settings: Arc::new(settings),
+    };
+    let listener = tokio::net::TcpListener::bind(state.settings.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped accepting; flushing");
+    maintenance.abort();
+    // The router and its state are gone, so the queues' senders are dropped and the
+    // writers end after draining them.
+    for writer in event_writers {
+        let _ = writer.await;
+    }
+    match tokio::time::timeout(Duration::from_secs(10), exposure_flusher).await {
+        Ok(_) => tracing::info!("exposures flushed"),
+        Err(_) => tracing::error!("exposures not flushed within 10 s (is Postgres down?); unwritten exposures are lost"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate.recv() => {},
+    }
+    tracing::info!("shutdown signal received");
+}

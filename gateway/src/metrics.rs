@@ -1,0 +1,96 @@
+//! Prometheus metrics: requests and latency by route and status, events buffered and
+//! committed, exposures, and the age of the cached configuration.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use std::time::Instant;
+
+use crate::app::AppState;
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pub events_buffered: IntGauge,
+    pub events_committed: IntCounter,
+    pub exposures_committed: IntCounter,
+    exposures_queued: IntGauge,
+    pub exposures_deferred: IntCounter,
+    cache_age: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let labels = &["route", "method", "status"];
+        let requests = IntCounterVec::new(Opts::new("ab_http_requests_total", "HTTP requests answered"), labels).unwrap();
+        let latency = HistogramVec::new(
+            HistogramOpts::new("ab_http_request_duration_seconds", "Time to answer an HTTP request")
+                .buckets(vec![0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            labels,
+        )
+        .unwrap();
+        let events_buffered = IntGauge::new("ab_events_buffered", "Events received and waiting for their commit").unwrap();
+        let events_committed = IntCounter::new("ab_events_committed_total", "Events committed (duplicates included)").unwrap();
+        let exposures_committed = IntCounter::new("ab_exposures_committed_total", "First exposures written").unwrap();
+        let exposures_queued = IntGauge::new("ab_exposures_buffered", "First exposures waiting to be written").unwrap();
+        let exposures_deferred = IntCounter::new(
+            "ab_exposures_deferred_total",
+            "Exposures not queued because the queue was full (Postgres down); queued again at the unit's next assignment",
+        )
+        .unwrap();
+        let cache_age = Gauge::new("ab_config_cache_age_seconds", "Seconds since the assignment configuration was loaded (-1: never)").unwrap();
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(events_buffered.clone()),
+            Box::new(events_committed.clone()),
+            Box::new(exposures_committed.clone()),
+            Box::new(exposures_queued.clone()),
+            Box::new(exposures_deferred.clone()),
+            Box::new(cache_age.clone()),
+        ] {
+            registry.register(collector).expect("metric names are unique");
+        }
+        Self {
+            registry,
+            requests,
+            latency,
+            events_buffered,
+            events_committed,
+            exposures_committed,
+            exposures_queued,
+            exposures_deferred,
+            cache_age,
+        }
+    }
+
+    /// The text exposition, with the gauges read from the state at scrape time.
+    pub fn render(&self, state: &AppState) -> String {
+        self.cache_age.set(state.cache.age_seconds().unwrap_or(-1.0));
+        self.exposures_queued.set(state.exposures.queued() as i64);
+        let mut text = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut text).expect("encoding to memory");
+        String::from_utf8(text).expect("the text format is UTF-8")
+    }
+}
+
+/// Counts and times every request by its route template (not the raw path, which would
+/// make one series per experiment id).
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [route.as_str(), method.as_str(), status.as_str()];
+    state.metrics.requests.with_label_values(&labels).inc();
+    state.metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
+    response
+}

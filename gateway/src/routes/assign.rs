@@ -1,0 +1,91 @@
+//! `POST /api/v1/assign`: the variants of a unit, computed in process from the cached
+//! configuration (SPEC §2), with first exposures logged off the request path.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::Sdk;
+use crate::cache::RunningExperiment;
+use crate::error::{ApiError, Json};
+use crate::exposures::stored_variant;
+
+const MAX_USER_ID: usize = 256;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The unit being assigned (user, device, account).
+    pub user_id: String,
+    /// Experiments to assign; all running experiments when absent.
+    #[serde(default)]
+    pub experiments: Option<Vec<String>>,
+    /// Attributes for targeting rules, e.g. {"country": "US"}.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub context: Map<String, Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Assignment {
+    pub experiment_id: String,
+    pub variant_id: String,
+    #[schema(value_type = Object)]
+    pub config: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssignResponse {
+    pub user_id: String,
+    /// One entry per running experiment the unit is eligible for; experiments that are
+    /// not running, unknown, or whose targeting excludes the unit are absent.
+    pub assignments: Vec<Assignment>,
+}
+
+/// Assign a unit to the variants of running experiments.
+#[utoipa::path(post, path = "/api/v1/assign", request_body = AssignRequest,
+    responses((status = 200, body = AssignResponse), (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<AssignRequest>) -> Result<Json<AssignResponse>, ApiError> {
+    if request.user_id.is_empty() || request.user_id.len() > MAX_USER_ID {
+        return Err(ApiError::invalid("user_id", format!("must be 1 to {MAX_USER_ID} bytes")));
+    }
+    let snapshot = state.cache.snapshot();
+    let chosen: Vec<&std::sync::Arc<RunningExperiment>> = match &request.experiments {
+        None => snapshot.running.iter().collect(),
+        Some(ids) => ids.iter().filter_map(|id| snapshot.running_by_id.get(id)).collect(),
+    };
+    let mut assignments = Vec::with_capacity(chosen.len());
+    for experiment in chosen {
+        if !experiment.allocation.is_eligible(&request.user_id, &request.context) {
+            continue;
+        }
+        let index = variant_index(&state, experiment, &request.user_id).await;
+        let variant = experiment.variant(index);
+        state.exposures.record(&experiment.id, &request.user_id, index, &variant.id);
+        assignments.push(Assignment {
+            experiment_id: experiment.id.clone(),
+            variant_id: variant.id.clone(),
+            config: variant.config.clone(),
+        });
+    }
+    Ok(Json(AssignResponse { user_id: request.user_id, assignments }))
+}
+
+/// The hash decides, unless weights changed after the start: then a variant this unit was
+/// already given (in this process, or stored by any gateway) wins.
+async fn variant_index(state: &AppState, experiment: &RunningExperiment, user_id: &str) -> usize {
+    if experiment.reallocated {
+        if let Some(index) = state.exposures.known_variant(&experiment.id, user_id) {
+            return index;
+        }
+        if let Some(stored) = stored_variant(&state.pool, &experiment.id, user_id).await {
+            if let Some(index) = experiment.allocation.variants.iter().position(|v| v.id == stored) {
+                return index;
+            }
+        }
+    }
+    experiment.allocation.variant_index(user_id)
+}
