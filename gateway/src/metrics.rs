@@ -20,6 +20,7 @@ pub struct Metrics {
     exposures_queued: IntGauge,
     pub exposures_deferred: IntCounter,
     cache_age: Gauge,
+    running_experiments: IntGauge,
 }
 
 impl Metrics {
@@ -43,8 +44,11 @@ impl Metrics {
         )
         .unwrap();
         let cache_age = Gauge::new("ab_config_cache_age_seconds", "Seconds since the assignment configuration was loaded (-1: never)").unwrap();
+        let running_experiments =
+            IntGauge::new("ab_config_running_experiments", "Running experiments in the cached configuration").unwrap();
         for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(running_experiments.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(events_buffered.clone()),
             Box::new(events_committed.clone()),
@@ -65,12 +69,14 @@ impl Metrics {
             exposures_queued,
             exposures_deferred,
             cache_age,
+            running_experiments,
         }
     }
 
     /// The text exposition, with the gauges read from the state at scrape time.
     pub fn render(&self, state: &AppState) -> String {
         self.cache_age.set(state.cache.age_seconds().unwrap_or(-1.0));
+        self.running_experiments.set(state.cache.snapshot().running.len() as i64);
         self.exposures_queued.set(state.exposures.queued() as i64);
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut text).expect("encoding to memory");

@@ -1,0 +1,178 @@
+//! Shared by the gateway's integration tests: a fresh database on the real Postgres that
+//! `make test` starts (with pg_ab installed and the schema migrated by the real
+//! `ab-gateway migrate`), tokens made by `ab-gateway token create`, and the real
+//! `ab-gateway serve` binary on a free loopback port, stopped with SIGTERM.
+#![allow(dead_code)] // each test file uses its own subset
+
+use postgres::{Client, NoTls};
+use reqwest::blocking::{Client as Http, Response};
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_ab-gateway");
+
+/// The server of the test cluster, without a database name.
+pub fn server() -> String {
+    std::env::var("PG_AB_TEST_SERVER").unwrap_or_else(|_| "host=127.0.0.1 port=54329 user=postgres".to_owned())
+}
+
+pub struct Database {
+    pub url: String,
+}
+
+impl Database {
+    /// Drops and creates database `gw_<name>` on `server` and migrates it with the binary.
+    pub fn fresh_on(server: &str, name: &str) -> Self {
+        let mut admin = Client::connect(&format!("{server} dbname=postgres"), NoTls)
+            .unwrap_or_else(|e| panic!("cannot reach Postgres at {server}: {e}. Run `make test`."));
+        let database = format!("gw_{name}");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {database}")).unwrap();
+        let db = Self { url: format!("{server} dbname={database}") };
+        let output = db.cli(&["migrate"]);
+        assert!(output.contains("applied migrations [1]"), "{output}");
+        db
+    }
+
+    pub fn fresh(name: &str) -> Self {
+        Self::fresh_on(&server(), name)
+    }
+
+    pub fn connect(&self) -> Client {
+        Client::connect(&self.url, NoTls).unwrap()
+    }
+
+    /// Runs an `ab-gateway` subcommand against this database and returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new(BINARY).args(args).env("DATABASE_URL", &self.url).output().unwrap();
+        assert!(output.status.success(), "ab-gateway {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn token(&self, role: &str) -> String {
+        self.cli(&["token", "create", "--role", role]).trim().to_owned()
+    }
+}
+
+pub struct Gateway {
+    child: Child,
+    pub base: String,
+    pub http: Http,
+    pub admin: String,
+    pub sdk: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Gateway {
+    /// Starts `ab-gateway serve` with `extra` flags and waits for `/healthz`.
+    pub fn start(db: &Database, extra: &[&str]) -> Self {
+        let (admin, sdk) = (db.token("admin"), db.token("sdk"));
+        let base = format!("http://127.0.0.1:{}", free_port());
+        let listen = base.trim_start_matches("http://").to_owned();
+        let child = Command::new(BINARY)
+            .args(["serve", "--listen", &listen, "--config-refresh-secs", "30"])
+            .args(extra)
+            .env("DATABASE_URL", &db.url)
+            .env("AB_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let http = Http::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        let gateway = Self { child, base, http, admin, sdk };
+        gateway.wait_until(Duration::from_secs(20), |g| g.http.get(g.url("/healthz")).send().is_ok_and(|r| r.status() == 200));
+        gateway
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().unwrap())
+    }
+
+    pub fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self.http.patch(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().unwrap())
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().unwrap())
+    }
+
+    /// Creates and starts an experiment from its configuration.
+    pub fn running_experiment(&self, config: &Value) -> Value {
+        let (status, body) = self.post("/api/v1/experiments", Some(&self.admin), config);
+        assert_eq!(status, 201, "{body}");
+        let id = config["id"].as_str().unwrap();
+        let (status, body) = self.post(&format!("/api/v1/experiments/{id}/start"), Some(&self.admin), &Value::Null);
+        assert_eq!(status, 200, "{body}");
+        let running = self.db_running_count();
+        self.wait_for_running(running);
+        body
+    }
+
+    fn db_running_count(&self) -> usize {
+        let (_, list) = self.get("/api/v1/experiments", Some(&self.admin));
+        list.as_array().unwrap().iter().filter(|e| e["status"] == "running").count()
+    }
+
+    /// Waits until the gateway's cached configuration holds `count` running experiments.
+    pub fn wait_for_running(&self, count: usize) {
+        let line = format!("ab_config_running_experiments {count}\n");
+        self.wait_until(Duration::from_secs(10), |g| g.metrics().contains(&line));
+    }
+
+    pub fn metrics(&self) -> String {
+        self.http.get(self.url("/metrics")).send().unwrap().text().unwrap()
+    }
+
+    pub fn wait_until(&self, limit: Duration, mut done: impl FnMut(&Self) -> bool) {
+        let started = Instant::now();
+        while !done(self) {
+            assert!(started.elapsed() < limit, "condition not reached within {limit:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, and the exit status once the gateway has flushed and exited.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn answer(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// The error code of a JSON error answer, asserting its shape.
+pub fn error_code(body: &Value) -> &str {
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "not an error body: {body}");
+    body["error"]["code"].as_str().unwrap()
+}
