@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of pg_ab on a real Postgres 15 with the extension installed: Rust unit and
 # golden-vector tests, SQL integration tests (golden vectors through SQL, bad input, parallel
-# plans, catalog), and the pg_regress suite that doubles as documentation.
+# plans, catalog), the gateway's integration tests (the real ab-gateway binary over HTTP
+# against databases it migrates itself), and the pg_regress suite that doubles as documentation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress
 printf '\n== cargo test (ab_core, golden vectors, SQL integration)\n'
 scripts/pg_cluster.sh fresh-db pg_ab_test
 export PG_AB_TEST_URL="$SERVER dbname=pg_ab_test"
+export PG_AB_TEST_SERVER="$SERVER"
 CARGO_LOG_FILE=$(mktemp)
 trap 'rm -f "$CARGO_LOG_FILE"' EXIT
 RUST_BACKTRACE=0 cargo test --workspace --exclude pg_ab 2>&1 | tee "$CARGO_LOG_FILE"

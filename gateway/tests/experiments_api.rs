@@ -209,3 +209,40 @@ fn sample_size_matches_the_sql_function() {
         assert!(body["error"]["message"].as_str().unwrap().contains(argument), "{body} should name {argument}");
     }
 }
+
+#[test]
+fn openapi_and_metrics_describe_the_service() {
+    let db = Database::fresh("describe");
+    let gw = Gateway::start(&db, &[]);
+    let (status, openapi) = gw.get("/openapi.json", None);
+    assert_eq!(status, 200);
+    let paths: Vec<&str> = openapi["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    for path in [
+        "/api/v1/assign", "/api/v1/events", "/api/v1/experiments", "/api/v1/experiments/{id}",
+        "/api/v1/experiments/{id}/start", "/api/v1/experiments/{id}/pause", "/api/v1/experiments/{id}/complete",
+        "/api/v1/sample-size", "/healthz", "/readyz", "/metrics",
+    ] {
+        assert!(paths.contains(&path), "{path} missing from {paths:?}");
+    }
+    assert!(openapi["paths"]["/api/v1/experiments/{id}"]["patch"].is_object());
+    assert!(openapi["components"]["schemas"]["AssignRequest"].is_object());
+    assert!(openapi["components"]["securitySchemes"]["bearer"].is_object());
+
+    gw.get("/api/v1/experiments/nope", Some(&gw.admin));
+    let metrics = gw.metrics();
+    for line in [
+        "ab_http_requests_total{method=\"GET\",route=\"/api/v1/experiments/{id}\",status=\"404\"} 1",
+        "ab_http_request_duration_seconds_count{method=\"GET\",route=\"/openapi.json\",status=\"200\"} 1",
+        "ab_events_buffered 0",
+        "ab_config_running_experiments 0",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from\n{metrics}");
+    }
+    let age: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ab_config_cache_age_seconds "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.0..60.0).contains(&age), "cache age {age}");
+}

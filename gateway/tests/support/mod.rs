@@ -57,6 +57,7 @@ impl Database {
 
 pub struct Gateway {
     child: Child,
+    log: std::path::PathBuf,
     pub base: String,
     pub http: Http,
     pub admin: String,
@@ -73,16 +74,18 @@ impl Gateway {
         let (admin, sdk) = (db.token("admin"), db.token("sdk"));
         let base = format!("http://127.0.0.1:{}", free_port());
         let listen = base.trim_start_matches("http://").to_owned();
+        let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gateway-{}.log", listen.replace(':', "-")));
         let child = Command::new(BINARY)
             .args(["serve", "--listen", &listen, "--config-refresh-secs", "30"])
             .args(extra)
             .env("DATABASE_URL", &db.url)
-            .env("AB_LOG", "warn")
+            .env("AB_LOG", "info")
             .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         let http = Http::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        let gateway = Self { child, base, http, admin, sdk };
+        let gateway = Self { child, log, base, http, admin, sdk };
         gateway.wait_until(Duration::from_secs(20), |g| g.http.get(g.url("/healthz")).send().is_ok_and(|r| r.status() == 200));
         gateway
     }
@@ -161,6 +164,9 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- gateway log ({}):\n{}", self.log.display(), std::fs::read_to_string(&self.log).unwrap_or_default());
+        }
     }
 }
 

@@ -1,0 +1,200 @@
+//! `/api/v1/events` against the real gateway and Postgres: acknowledged events are in the
+//! table, retries and duplicates are stored once, bad input is 4xx JSON, the body size and
+//! per-user rate limits hold, and the daily partitions are maintained.
+
+mod support;
+
+use chrono::{Duration as Days, SecondsFormat, Utc};
+use serde_json::{json, Value};
+use support::{error_code, Database, Gateway};
+
+fn stamp(offset: Days) -> String {
+    (Utc::now() + offset).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn count(db: &Database, filter: &str) -> i64 {
+    db.connect().query_one(&format!("SELECT count(*) FROM ab.events WHERE {filter}"), &[]).unwrap().get(0)
+}
+
+#[test]
+fn an_acknowledged_event_is_in_the_table_and_retries_are_stored_once() {
+    let db = Database::fresh("events_ack");
+    let gw = Gateway::start(&db, &[]);
+    let sdk = Some(gw.sdk.as_str());
+    let now = stamp(Days::zero());
+    let one = json!({"user_id": "u1", "event_type": "purchase", "timestamp": now, "metrics": {"revenue": 12.5}, "properties": {"sku": "a"}});
+    let (status, body) = gw.post("/api/v1/events", sdk, &one);
+    assert_eq!((status, &body), (202, &json!({"accepted": 1})));
+    // 202 means committed: a new connection sees it at once.
+    let row = db.connect()
+        .query_one("SELECT user_id, event_type, (metrics->>'revenue')::float8, properties->>'sku', event_time = $1::text::timestamptz FROM ab.events", &[&now])
+        .unwrap();
+    assert_eq!((row.get::<_, &str>(0), row.get::<_, &str>(1), row.get::<_, f64>(2), row.get::<_, &str>(3), row.get::<_, bool>(4)), ("u1", "purchase", 12.5, "a", true));
+
+    // The same request retried, and the same event inside a batch: stored once.
+    assert_eq!(gw.post("/api/v1/events", sdk, &one).0, 202);
+    let with_id = |id: &str, user: &str| json!({"event_id": id, "user_id": user, "event_type": "view", "timestamp": now});
+    let batch = json!({"events": [one, with_id("e-1", "u2"), with_id("e-1", "u2"), with_id("e-2", "u2")]});
+    let (status, body) = gw.post("/api/v1/events", sdk, &batch);
+    assert_eq!((status, body["accepted"].as_i64()), (202, Some(4)));
+    assert_eq!(gw.post("/api/v1/events", sdk, &json!([with_id("e-2", "u2")])).0, 202, "a bare array is a batch too");
+    assert_eq!(count(&db, "true"), 3);
+    assert_eq!(count(&db, "event_id = 'e-1'"), 1);
+
+    // Same user, type and time without an event id is the same event; another time is not.
+    let later = json!({"user_id": "u1", "event_type": "purchase", "timestamp": stamp(Days::seconds(1))});
+    assert_eq!(gw.post("/api/v1/events", sdk, &later).0, 202);
+    assert_eq!(count(&db, "user_id = 'u1'"), 2);
+
+    let metrics = gw.metrics();
+    assert!(metrics.contains("ab_events_committed_total 8"), "{metrics}");
+    assert!(metrics.contains("ab_http_requests_total{method=\"POST\",route=\"/api/v1/events\",status=\"202\"} 5"), "{metrics}");
+    assert!(metrics.contains("ab_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/events\",status=\"202\",le=\"2.5\"} 5"));
+}
+
+#[test]
+fn concurrent_requests_share_commits_and_lose_nothing() {
+    let db = Database::fresh("events_concurrent");
+    let gw = Gateway::start(&db, &[]);
+    let now = stamp(Days::zero());
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let (gw, now) = (&gw, &now);
+            scope.spawn(move || {
+                for r in 0..25 {
+                    let events: Vec<Value> = (0..40)
+                        .map(|i| json!({"event_id": format!("{t}-{r}-{i}"), "user_id": format!("user-{t}-{i}"), "event_type": "view", "timestamp": now, "metrics": {"n": i}}))
+                        .collect();
+                    let (status, body) = gw.post("/api/v1/events", Some(&gw.sdk), &json!({"events": events}));
+                    assert_eq!(status, 202, "{body}");
+                }
+            });
+        }
+    });
+    assert_eq!(count(&db, "true"), 8 * 25 * 40);
+}
+
+#[test]
+fn bad_events_are_422_and_nothing_of_the_request_is_stored() {
+    let db = Database::fresh("events_bad");
+    let gw = Gateway::start(&db, &["--max-body-bytes", "200000"]);
+    let sdk = Some(gw.sdk.as_str());
+    let now = stamp(Days::zero());
+    let good = json!({"user_id": "u", "event_type": "view", "timestamp": now});
+    let with = |field: &str, value: Value| {
+        let mut event = good.clone();
+        event[field] = value;
+        event
+    };
+    let too_many: Vec<Value> = (0..1001).map(|i| with("event_id", json!(format!("e{i}")))).collect();
+    let cases = [
+        (with("timestamp", json!("yesterday")), "timestamp"),
+        (with("timestamp", json!("2026-11-25 10:00:00")), "timestamp"),
+        (with("timestamp", json!(stamp(Days::days(3)))), "future"),
+        (with("timestamp", json!(stamp(Days::days(-91)))), "retention"),
+        (with("user_id", json!("")), "user_id"),
+        (with("user_id", json!(5)), "user_id"),
+        (with("event_type", json!("has space")), "event_type"),
+        (with("metrics", json!({"revenue": "12"})), "metrics.revenue"),
+        (with("metrics", json!([1])), "metrics"),
+        (with("properties", json!("x")), "properties"),
+        (with("colour", json!("red")), "unknown field 'colour'"),
+        (json!({"events": []}), "must not be empty"),
+        (json!({"events": too_many}), "at most 1000"),
+        (json!({"events": [good, with("timestamp", json!("x"))]}), "events[1].timestamp"),
+        (json!("event"), "body"),
+    ];
+    for (body, expected) in cases {
+        let (status, answer) = gw.post("/api/v1/events", sdk, &body);
+        assert_eq!((status, error_code(&answer)), (422, "invalid_argument"), "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{message} should mention {expected}");
+    }
+    assert_eq!(count(&db, "true"), 0, "a batch with one bad event stores nothing");
+
+    let big: Vec<Value> = (0..1000).map(|i| with("properties", json!({"padding": "x".repeat(300), "i": i}))).collect();
+    let (status, answer) = gw.post("/api/v1/events", sdk, &json!({"events": big}));
+    assert_eq!((status, error_code(&answer)), (413, "payload_too_large"));
+    let (status, answer) = gw.post("/api/v1/events", None, &good);
+    assert_eq!((status, error_code(&answer)), (401, "unauthorized"));
+}
+
+#[test]
+fn a_user_over_the_rate_limit_gets_429() {
+    let db = Database::fresh("events_rate");
+    let gw = Gateway::start(&db, &["--user-events-per-second", "1", "--user-events-burst", "5"]);
+    let event = |i: i64| json!({"user_id": "busy", "event_type": "view", "timestamp": stamp(Days::milliseconds(-i))});
+    let batch: Vec<Value> = (0..5).map(event).collect();
+    assert_eq!(gw.post("/api/v1/events", Some(&gw.sdk), &json!(batch)).0, 202);
+    let (status, answer) = gw.post("/api/v1/events", Some(&gw.sdk), &event(100));
+    assert_eq!((status, error_code(&answer)), (429, "rate_limited"));
+    let other = json!({"user_id": "calm", "event_type": "view", "timestamp": stamp(Days::zero())});
+    assert_eq!(gw.post("/api/v1/events", Some(&gw.sdk), &other).0, 202, "other users are not limited");
+    assert_eq!(count(&db, "true"), 6);
+}
+
+#[test]
+fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention() {
+    let db = Database::fresh("partitions");
+    let mut client = db.connect();
+    let partitions = |client: &mut postgres::Client| -> Vec<String> {
+        client
+            .query("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ab.events'::regclass ORDER BY 1", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let today = Utc::now().date_naive();
+    let name = |days: i64| format!("events_p{}", (today + Days::days(days)).format("%Y%m%d"));
+    let created = partitions(&mut client);
+    for day in -1..=7 {
+        assert!(created.contains(&name(day)), "{} missing from {created:?}", name(day));
+    }
+    assert!(created.contains(&"events_default".to_owned()));
+
+    // Rows for days without a partition wait in the default partition (no insert fails)...
+    client
+        .batch_execute(&format!(
+            "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES
+               (now() + interval '9 days', 'u', 'view', 'ahead'), (now() - interval '100 days', 'u', 'view', 'old');
+             DROP TABLE ab.{}",
+            name(-1)
+        ))
+        .unwrap();
+    client.batch_execute("INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES (now() - interval '1 day', 'u', 'view', 'yesterday')").unwrap();
+    let in_default: i64 = client.query_one("SELECT count(*) FROM ab.events_default", &[]).unwrap().get(0);
+    assert_eq!(in_default, 3);
+    // ...and move into their partition when it is created; old ones go with the retention.
+    let actions: Vec<(String, String)> = client
+        .query("SELECT action, partition_name FROM ab.maintain_event_partitions(10, 90)", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(actions.contains(&("created with rows from default".to_owned(), name(-1))), "{actions:?}");
+    assert!(actions.contains(&("created with rows from default".to_owned(), name(9))), "{actions:?}");
+    let remaining: Vec<String> = client.query("SELECT dedup_key FROM ab.events_default", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert!(remaining.is_empty(), "default keeps {remaining:?}");
+    let where_is = |client: &mut postgres::Client, key: &str| -> String {
+        client.query_one("SELECT tableoid::regclass::text FROM ab.events WHERE dedup_key = $1", &[&key]).unwrap().get(0)
+    };
+    assert_eq!(where_is(&mut client, "yesterday"), format!("ab.{}", name(-1)));
+    assert_eq!(where_is(&mut client, "ahead"), format!("ab.{}", name(9)));
+
+    // With a 1-day retention, the partition of yesterday is kept and older ones dropped.
+    client.batch_execute(&format!("CREATE TABLE ab.{} PARTITION OF ab.events FOR VALUES FROM ('{}') TO ('{}')",
+        name(-5), today - Days::days(5), today - Days::days(4))).unwrap();
+    let dropped: Vec<String> = client
+        .query("SELECT partition_name FROM ab.maintain_event_partitions(7, 1) WHERE action = 'dropped'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(dropped, vec![name(-5)]);
+    let (code, _) = match client.batch_execute("SELECT ab.maintain_event_partitions(7, 0)") {
+        Err(e) => (e.code().unwrap().code().to_owned(), ()),
+        Ok(()) => panic!("retention 0 must be refused"),
+    };
+    assert_eq!(code, "22023");
+}
