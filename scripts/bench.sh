@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of SPEC §6, as ratios against built-ins measured in the same run: the extension
-# against Postgres' built-ins, then the DataFusion UDFs against DataFusion's over Parquet.
+# against Postgres' built-ins, the gateway against its goals and against COPY, then the
+# DataFusion UDFs against DataFusion's over Parquet.
 # BENCH_ROWS (Postgres, default 10000000), BENCH_DF_ROWS (DataFusion, default 100000000) and
 # BENCH_REPS (default 3) override the sizes.
 set -euo pipefail
@@ -12,6 +13,8 @@ scripts/pg_cluster.sh fresh-db pg_ab_bench
 printf '\n== hardware\n%s, %s cores, %s RAM\n' \
   "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)" "$(free -h | awk '/Mem:/ {print $2}')"
 psql -qX "$SERVER dbname=pg_ab_bench" -v rows="${BENCH_ROWS:-10000000}" -v reps="${BENCH_REPS:-3}" -f sql/bench/bench.sql
+
+scripts/bench_gateway.sh
 
 printf '\n== DataFusion over Parquet\n'
 cargo bench -q -p ab_datafusion --bench datafusion

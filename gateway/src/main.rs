@@ -1,12 +1,11 @@
 //! `ab-gateway serve | migrate | token create --role admin|sdk`.
 
-use ab_gateway::settings::{Cli, Command, LogFormat, TokenCommand};
+use ab_gateway::settings::{Cli, Command, LogFormat, ServeSettings, TokenCommand};
 use ab_gateway::{app, db, store};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = Cli::parse();
     let log_format = match &cli.command {
         Command::Serve(settings) => settings.log_format,
@@ -18,7 +17,12 @@ async fn main() {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
     }
-    if let Err(error) = run(cli).await {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Command::Serve(ServeSettings { worker_threads: Some(threads), .. }) = &cli.command {
+        runtime.worker_threads(*threads);
+    }
+    let runtime = runtime.enable_all().build().expect("a tokio runtime");
+    if let Err(error) = runtime.block_on(run(cli)) {
         eprintln!("ab-gateway: {error:#}");
         std::process::exit(1);
     }

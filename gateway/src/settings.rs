@@ -100,6 +100,9 @@ pub struct ServeSettings {
     pub event_writers: usize,
     #[arg(long, env = "AB_POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
+    /// Threads answering requests (default: one per core).
+    #[arg(long, env = "AB_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
     #[arg(long, env = "AB_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 }
