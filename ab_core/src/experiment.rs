@@ -129,16 +129,17 @@ pub struct Planning {
     pub power: f64,
 }
 
-fn default_relative() -> bool {
+/// The defaults of planning inputs wherever they are given (configs, the HTTP API).
+pub fn default_relative() -> bool {
     true
 }
-fn default_alpha() -> f64 {
+pub fn default_alpha() -> f64 {
     0.05
 }
-fn default_power() -> f64 {
+pub fn default_power() -> f64 {
     0.8
 }
-fn default_traffic() -> f64 {
+pub fn default_traffic() -> f64 {
     1.0
 }
 

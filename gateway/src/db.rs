@@ -6,7 +6,10 @@ use tokio_postgres::NoTls;
 
 /// The migrations, in order; each runs once, in its own transaction.
 const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "gateway_schema", include_str!("../../sql/migrations/0001_gateway_schema.sql"))];
+    &[
+        (1, "gateway_schema", include_str!("../../sql/migrations/0001_gateway_schema.sql")),
+        (2, "results", include_str!("../../sql/migrations/0002_results.sql")),
+    ];
 
 pub fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {
     url.parse::<tokio_postgres::Config>().map_err(|e| anyhow::anyhow!("invalid database url: {e}"))

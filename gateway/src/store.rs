@@ -79,17 +79,17 @@ pub async fn list(client: &impl GenericClient) -> Result<Vec<Experiment>, ApiErr
 }
 
 pub async fn get(client: &impl GenericClient, id: &str) -> Result<Experiment, ApiError> {
-    let row = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM ab.experiments WHERE id = $1"), &[&id])
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no experiment '{id}'")))?;
-    Experiment::from_row(&row)
+    fetch(client, id, "").await
 }
 
 /// The experiment, locked for update within the caller's transaction.
 pub async fn get_for_update(client: &impl GenericClient, id: &str) -> Result<Experiment, ApiError> {
+    fetch(client, id, "FOR UPDATE").await
+}
+
+async fn fetch(client: &impl GenericClient, id: &str, locking: &str) -> Result<Experiment, ApiError> {
     let row = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM ab.experiments WHERE id = $1 FOR UPDATE"), &[&id])
+        .query_opt(&format!("SELECT {COLUMNS} FROM ab.experiments WHERE id = $1 {locking}"), &[&id])
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no experiment '{id}'")))?;
     Experiment::from_row(&row)

@@ -27,11 +27,11 @@ pub struct SampleSizeRequest {
     pub sd: Option<f64>,
     pub mde: f64,
     /// The MDE is relative to the baseline (proportion only; default true).
-    #[serde(default = "yes")]
+    #[serde(default = "ab_core::experiment::default_relative")]
     pub relative: bool,
-    #[serde(default = "default_alpha")]
+    #[serde(default = "ab_core::experiment::default_alpha")]
     pub alpha: f64,
-    #[serde(default = "default_power")]
+    #[serde(default = "ab_core::experiment::default_power")]
     pub power: f64,
     #[serde(default = "two_sided")]
     pub alternative: String,
@@ -42,27 +42,15 @@ pub struct SampleSizeRequest {
     pub variants: Option<i32>,
     /// Units a day entering the experiment before the traffic fraction, for the duration.
     pub daily_traffic: Option<f64>,
-    #[serde(default = "full_traffic")]
+    #[serde(default = "ab_core::experiment::default_traffic")]
     pub traffic_fraction: f64,
 }
 
-fn yes() -> bool {
-    true
-}
-fn default_alpha() -> f64 {
-    0.05
-}
-fn default_power() -> f64 {
-    0.8
-}
 fn two_sided() -> String {
     "two-sided".to_owned()
 }
 fn one() -> i32 {
     1
-}
-fn full_traffic() -> f64 {
-    1.0
 }
 
 #[derive(Serialize, ToSchema)]

@@ -31,7 +31,7 @@ impl Database {
         admin.batch_execute(&format!("CREATE DATABASE {database}")).unwrap();
         let db = Self { url: format!("{server} dbname={database}") };
         let output = db.cli(&["migrate"]);
-        assert!(output.contains("applied migrations [1]"), "{output}");
+        assert!(output.contains("applied migrations [1, 2]"), "{output}");
         db
     }
 
@@ -48,6 +48,16 @@ impl Database {
         let output = Command::new(BINARY).args(args).env("DATABASE_URL", &self.url).output().unwrap();
         assert!(output.status.success(), "ab-gateway {args:?}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Every row of a query, each as a JSON object of its columns.
+    pub fn rows(&self, sql: &str) -> Vec<Value> {
+        self.connect()
+            .query(&format!("SELECT to_jsonb(r)::text FROM ({sql}) r"), &[])
+            .unwrap()
+            .iter()
+            .map(|row| serde_json::from_str(row.get::<_, &str>(0)).unwrap())
+            .collect()
     }
 
     pub fn token(&self, role: &str) -> String {
