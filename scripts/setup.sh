@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Everything pg_ab needs on a fresh Debian 12 machine, idempotently: system packages,
+# Everything pg_ab needs on a fresh Debian 12 machine, idempotently: system packages
+# (chromium and a font for the results-page browser test),
 # cargo-pgrx at the pinned version, the extension built and installed into the system
 # Postgres 15, and a throwaway cluster running as an unprivileged user.
 set -euo pipefail
@@ -16,7 +17,7 @@ as_root() {
 }
 
 step "system packages"
-packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config make)
+packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config make chromium fonts-dejavu-core)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

@@ -20,7 +20,7 @@ use crate::metrics::{track, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::routes::{assign, events, experiments, health, planning};
 use crate::settings::ServeSettings;
-use crate::{db, maintenance};
+use crate::{db, maintenance, pages};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(experiments::start))
         .routes(routes!(experiments::pause))
         .routes(routes!(experiments::complete))
+        .routes(routes!(experiments::results))
         .routes(routes!(planning::sample_size))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     router
         .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .route("/", get(pages::index))
+        .route("/experiments/{id}", get(pages::experiment))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
@@ -87,7 +90,7 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
     let (exposures, exposure_queue) = ExposureLog::new(metrics.exposures_deferred.clone());
     let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), exposure_queue, metrics.clone()));
     let (events, event_writers) = EventWriter::start(pool.clone(), settings.event_writers, metrics.clone());
-    let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone()));
+    let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone(), metrics.clone()));
     let state = AppState {
         pool,
         cache,

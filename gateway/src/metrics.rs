@@ -21,6 +21,8 @@ pub struct Metrics {
     pub exposures_deferred: IntCounter,
     cache_age: Gauge,
     running_experiments: IntGauge,
+    pub results_refresh_seconds: Gauge,
+    pub guardrail_alerts: IntCounter,
 }
 
 impl Metrics {
@@ -46,8 +48,14 @@ impl Metrics {
         let cache_age = Gauge::new("ab_config_cache_age_seconds", "Seconds since the assignment configuration was loaded (-1: never)").unwrap();
         let running_experiments =
             IntGauge::new("ab_config_running_experiments", "Running experiments in the cached configuration").unwrap();
+        let results_refresh_seconds =
+            Gauge::new("ab_results_refresh_seconds", "Duration of the last refresh of the results snapshots").unwrap();
+        let guardrail_alerts =
+            IntCounter::new("ab_guardrail_alerts_total", "Significant guardrail breaches seen by the results refresh").unwrap();
         for collector in [
-            Box::new(running_experiments.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(results_refresh_seconds.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(guardrail_alerts.clone()),
+            Box::new(running_experiments.clone()),
             Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(events_buffered.clone()),
@@ -70,6 +78,8 @@ impl Metrics {
             exposures_deferred,
             cache_age,
             running_experiments,
+            results_refresh_seconds,
+            guardrail_alerts,
         }
     }
 

@@ -92,6 +92,10 @@ pub struct ServeSettings {
     pub partitions_ahead_days: i32,
     #[arg(long, env = "AB_MAINTENANCE_INTERVAL_SECS", default_value_t = 60)]
     pub maintenance_interval_secs: u64,
+    /// Refresh the results snapshots (and check guardrails) this often; results are at most
+    /// this plus the refresh time old.
+    #[arg(long, env = "AB_RESULTS_REFRESH_SECS", default_value_t = 30)]
+    pub results_refresh_secs: u64,
     /// Reload the configuration at least this often, besides LISTEN/NOTIFY.
     #[arg(long, env = "AB_CONFIG_REFRESH_SECS", default_value_t = 30)]
     pub config_refresh_secs: u64,

@@ -7,7 +7,7 @@ mod support;
 
 use golden_vectors::{Actual, Checker};
 use serde_json::Value;
-use support::Database;
+use support::{Database, Gateway};
 
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/results_fixture.json");
@@ -118,4 +118,144 @@ fn strip(object: &Value, keys: &[&str]) -> Value {
         object.as_object_mut().unwrap().remove(*key);
     }
     object
+}
+
+fn seeded_gateway(name: &str) -> (Database, Gateway) {
+    let fixture = fixture();
+    let db = Database::fresh(name);
+    load_experiment(&db, &fixture["config"]);
+    load_rows(&db, fixture["exposures"].as_array().unwrap(), fixture["events"].as_array().unwrap());
+    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+    let gw = Gateway::start(&db, &[]);
+    (db, gw)
+}
+
+#[test]
+fn the_results_api_returns_the_views_and_a_recommendation() {
+    let (db, gw) = seeded_gateway("results_api");
+    let (status, body) = gw.get("/api/v1/experiments/fixture/results", Some(&gw.admin));
+    assert_eq!(status, 200, "{body}");
+    // The maintenance task refreshed the snapshot at start-up: the figures are the same, the time is not.
+    let without_time = |rows: &Value| -> Vec<Value> {
+        rows.as_array().unwrap().iter().map(|r| strip(r, &["computed_at"])).collect()
+    };
+    let expected = Value::Array(db.rows("SELECT * FROM ab.results ORDER BY metric_id, treatment_id"));
+    assert_eq!(without_time(&body["comparisons"]), without_time(&expected));
+    assert_eq!(body["variant_metrics"].as_array().unwrap().len(), 9);
+    assert_eq!(body["srm"]["observed"], serde_json::json!([384, 251, 265]));
+    assert_eq!(body["guardrails"].as_array().unwrap().len(), 2);
+    assert!(body["sample_size"]["required_per_variant"].is_i64());
+    assert!(body["computed_at"].is_string());
+    // purchase: c is significantly worse after Holm, b is not significant: no winner yet.
+    let recommendation = &body["recommendation"];
+    assert_eq!(recommendation["decision"], "no_winner_yet", "{recommendation}");
+    assert_eq!(recommendation["primary_metric"], "purchase");
+    assert!(recommendation["warnings"].as_array().unwrap().contains(&Value::from("underpowered")));
+
+    let (status, body) = gw.get("/api/v1/experiments/fixture/results", Some(&gw.sdk));
+    assert_eq!((status, support::error_code(&body)), (403, "forbidden"));
+    let (status, _) = gw.get("/api/v1/experiments/fixture/results", None);
+    assert_eq!(status, 401);
+    let (status, body) = gw.get("/api/v1/experiments/nope/results", Some(&gw.admin));
+    assert_eq!((status, support::error_code(&body)), (404, "not_found"));
+}
+
+/// The value of attribute `name` in the first element of `html` that has `marker`.
+fn attribute(html: &str, marker: &str, name: &str) -> Option<String> {
+    let start = html.find(marker)?;
+    let element = &html[html[..start].rfind('<')?..start + html[start..].find('>')?];
+    let key = format!("{name}=\"");
+    let from = element.find(&key)? + key.len();
+    Some(element[from..from + element[from..].find('"')?].to_owned())
+}
+
+fn chromium(args: &[&str]) -> String {
+    let output = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--disable-dev-shm-usage"])
+        .args(args)
+        .output()
+        .expect("chromium is installed by `make test` (scripts/setup.sh)");
+    assert!(output.status.success(), "chromium {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
+    let (db, gw) = seeded_gateway("results_page");
+    let page = gw.url(&format!("/experiments/fixture?token={}", gw.admin));
+    let dom = chromium(&["--dump-dom", &page]);
+    assert!(dom.contains("id=\"recommendation\""), "not the results page:\n{dom}");
+
+    let results = db.rows("SELECT * FROM ab.results WHERE experiment_id = 'fixture'");
+    for row in &results {
+        let marker = format!("data-metric=\"{}\" data-treatment=\"{}\" data-diff=", row["metric_id"].as_str().unwrap(), row["treatment_id"].as_str().unwrap());
+        for (attr, field) in [("data-diff", "diff"), ("data-p-value", "p_value"), ("data-holm-p-value", "holm_p_value")] {
+            let shown: f64 = attribute(&dom, &marker, attr).unwrap_or_else(|| panic!("{marker} {attr} missing")).parse().unwrap();
+            assert_eq!(shown, row[field].as_f64().unwrap(), "{marker} {field}");
+        }
+        assert_eq!(attribute(&dom, &marker, "data-significant").unwrap(), row["significant"].to_string());
+    }
+    // One forest plot per metric, one interval per treatment.
+    for metric in ["purchase", "revenue", "session_seconds"] {
+        let start = dom.find(&format!("data-metric=\"{metric}\"><line class=\"zero\"")).unwrap_or_else(|| panic!("no plot for {metric}"));
+        let svg = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+        assert_eq!(svg.matches("<g class=\"interval").count(), 2, "{metric}: {svg}");
+        for row in results.iter().filter(|r| r["metric_id"] == metric) {
+            let marker = format!("data-treatment=\"{}\" data-rel-lift=", row["treatment_id"].as_str().unwrap());
+            let lift: f64 = attribute(svg, &marker, "data-rel-lift").unwrap().parse().unwrap();
+            assert_eq!(lift, row["rel_lift"].as_f64().unwrap());
+            let significant = attribute(svg, &marker, "class").unwrap().contains("significant");
+            assert_eq!(significant, row["significant"].as_bool().unwrap(), "{metric} {marker}");
+        }
+    }
+    assert!(!dom.contains("id=\"srm-banner\""), "no SRM here");
+    assert!(dom.contains("id=\"sample-size\""));
+    assert!(dom.contains("http-equiv=\"refresh\""), "the page refreshes itself");
+
+    // Without the token the page asks for one.
+    let denied = chromium(&["--dump-dom", &gw.url("/experiments/fixture")]);
+    assert!(denied.contains("need an admin token"), "{denied}");
+    let index = chromium(&["--dump-dom", &gw.url(&format!("/?token={}", gw.admin))]);
+    assert!(index.contains("data-experiment=\"fixture\""), "{index}");
+
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (name, size) in [("results-laptop.png", "1366,2400"), ("results-phone.png", "390,3200")] {
+        let path = shots.join(name);
+        let _ = std::fs::remove_file(&path);
+        chromium(&[&format!("--screenshot={}", path.display()), &format!("--window-size={size}"), &page]);
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "{name} is not a screenshot");
+    }
+    eprintln!("screenshots in {}", shots.display());
+}
+
+#[test]
+fn a_significant_guardrail_breach_alerts_and_pauses_the_experiment() {
+    let db = Database::fresh("guardrail_pause");
+    let gw = Gateway::start(&db, &["--results-refresh-secs", "1"]);
+    gw.running_experiment(&serde_json::json!({
+        "id": "risky", "auto_pause": true,
+        "variants": [{"id": "control", "weight": 0.5, "is_control": true}, {"id": "cheap", "weight": 0.5}],
+        "metrics": [{"id": "revenue", "kind": "continuous", "event_type": "purchase", "field": "revenue"}],
+        "guardrails": [{"metric": "revenue", "bad_direction": "decrease", "threshold": 0.05}]
+    }));
+    let mut events = Vec::new();
+    for i in 0..400 {
+        let user = format!("u{i}");
+        let (_, answer) = gw.post("/api/v1/assign", Some(&gw.sdk), &serde_json::json!({"user_id": user}));
+        let cheap = answer["assignments"][0]["variant_id"] == "cheap";
+        let revenue = if cheap { 50.0 } else { 100.0 } + (i % 7) as f64;
+        events.push(serde_json::json!({"user_id": user, "event_type": "purchase",
+            "timestamp": chrono::Utc::now().to_rfc3339(), "metrics": {"revenue": revenue}}));
+    }
+    let (status, body) = gw.post("/api/v1/events", Some(&gw.sdk), &Value::Array(events));
+    assert_eq!(status, 202, "{body}");
+    gw.wait_until(std::time::Duration::from_secs(60), |g| {
+        g.get("/api/v1/experiments/risky", Some(&g.admin)).1["status"] == "paused"
+    });
+    let breach = &db.rows("SELECT * FROM ab.guardrails WHERE experiment_id = 'risky'")[0];
+    assert_eq!(breach["significant_breach"], true, "{breach}");
+    assert!(gw.metrics().lines().any(|l| l.starts_with("ab_guardrail_alerts_total ") && !l.ends_with(" 0")));
+    assert!(gw.log().contains("ALERT: guardrail breached significantly"));
 }

@@ -147,3 +147,12 @@ pub async fn pause(State(state): State<AppState>, _: Admin, Path(id): Path<Strin
 pub async fn complete(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<Experiment>, ApiError> {
     Ok(Json(transition(&state, &id, Status::Completed, &[Status::Running, Status::Paused]).await?))
 }
+
+/// The experiment's results: per-variant metrics, comparisons, SRM, guardrails, sample-size
+/// progress and a recommendation, from the snapshots of the results views.
+#[utoipa::path(get, path = "/api/v1/experiments/{id}/results", params(("id" = String, Path)),
+    responses((status = 200, body = crate::results::Results), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn results(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<crate::results::Results>, ApiError> {
+    let client = state.pool.get().await?;
+    Ok(Json(crate::results::load(&**client, &id).await?))
+}

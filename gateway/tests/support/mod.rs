@@ -151,6 +151,10 @@ impl Gateway {
         self.wait_until(Duration::from_secs(10), |g| g.metrics().contains(&line));
     }
 
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     pub fn metrics(&self) -> String {
         self.http.get(self.url("/metrics")).send().unwrap().text().unwrap()
     }
