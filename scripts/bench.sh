@@ -15,6 +15,7 @@ printf '\n== hardware\n%s, %s cores, %s RAM\n' \
 psql -qX "$SERVER dbname=pg_ab_bench" -v rows="${BENCH_ROWS:-10000000}" -v reps="${BENCH_REPS:-3}" -f sql/bench/bench.sql
 
 scripts/bench_gateway.sh
+scripts/bench_results.sh
 
 printf '\n== DataFusion over Parquet\n'
 cargo bench -q -p ab_datafusion --bench datafusion
