@@ -96,9 +96,9 @@ fn ab_ttest_agg_sfunc_alternative(
 }
 
 #[pg_extern(immutable, parallel_safe)]
-fn ab_ttest_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_ttest_result")> {
+fn ab_ttest_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ttest_result")> {
     let state = state_ref::<Moments>(&state)?;
-    compare::ttest_of_groups(&state.groups, state.settings_or_default()).map(|r| ttest_row(&r))
+    compare::ttest_of_groups(&state.groups, state.settings_or_default()).map(|r| ttest_row(fcinfo, &r))
 }
 
 #[pg_extern(immutable, parallel_safe)]
@@ -150,9 +150,9 @@ fn ab_ztest_agg_sfunc_alternative(
 }
 
 #[pg_extern(immutable, parallel_safe)]
-fn ab_ztest_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_ztest_result")> {
+fn ab_ztest_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ztest_result")> {
     let state = state_ref::<Proportion>(&state)?;
-    compare::ztest_of_groups(&state.groups, state.settings_or_default()).map(|r| ztest_row(&r))
+    compare::ztest_of_groups(&state.groups, state.settings_or_default()).map(|r| ztest_row(fcinfo, &r))
 }
 
 #[pg_extern(immutable, parallel_safe)]
@@ -208,9 +208,9 @@ fn ab_cuped_agg_sfunc_alternative(
 }
 
 #[pg_extern(immutable, parallel_safe)]
-fn ab_cuped_agg_final(state: Internal) -> Option<pgrx::composite_type!('static, "ab_cuped_result")> {
+fn ab_cuped_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_cuped_result")> {
     let state = state_ref::<CoMoments>(&state)?;
-    compare::cuped_of_groups(&state.groups, state.settings_or_default()).map(|r| cuped_row(&r))
+    compare::cuped_of_groups(&state.groups, state.settings_or_default()).map(|r| cuped_row(fcinfo, &r))
 }
 
 #[pg_extern(immutable, parallel_safe)]

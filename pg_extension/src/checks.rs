@@ -6,9 +6,9 @@ use pgrx::prelude::*;
 
 /// Chi-square test of observed counts per variant against the configured weights.
 #[pg_extern(immutable, strict, parallel_safe)]
-fn ab_srm(observed: Array<i64>, weights: Array<f64>) -> pgrx::composite_type!('static, "ab_srm_result") {
+fn ab_srm(observed: Array<i64>, weights: Array<f64>, fcinfo: pgrx::pg_sys::FunctionCallInfo) -> pgrx::composite_type!('static, "ab_srm_result") {
     let (observed, weights) = (elements("observed", &observed), elements("weights", &weights));
-    record("ab_srm_result", &srm::srm(&observed, &weights).or_raise())
+    record("ab_srm_result", fcinfo, &srm::srm(&observed, &weights).or_raise())
 }
 
 /// Corrected p-values (bonferroni, holm or fdr_bh), in the order given.

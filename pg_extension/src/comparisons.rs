@@ -3,6 +3,7 @@
 
 use crate::sql_glue::{record, OrRaise};
 use ab_core::compare::{self, Cuped, TTest, TestSettings, ZTest};
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 /// Two-proportion z-test from conversion counts, control first.
@@ -14,9 +15,10 @@ fn ab_ztest(
     n_t: i64,
     alpha: default!(f64, 0.05),
     alternative: default!(&str, "'two-sided'"),
+    fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "ab_ztest_result") {
     let settings = TestSettings::new(alpha, alternative).or_raise();
-    ztest_row(&compare::ztest(x_c, n_c, x_t, n_t, settings).or_raise())
+    ztest_row(fcinfo, &compare::ztest(x_c, n_c, x_t, n_t, settings).or_raise())
 }
 
 /// Welch t-test from means, standard deviations and sizes, control first.
@@ -31,19 +33,20 @@ fn ab_ttest(
     n_t: i64,
     alpha: default!(f64, 0.05),
     alternative: default!(&str, "'two-sided'"),
+    fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "ab_ttest_result") {
     let settings = TestSettings::new(alpha, alternative).or_raise();
-    ttest_row(&compare::ttest((mean_c, sd_c, n_c), (mean_t, sd_t, n_t), settings).or_raise())
+    ttest_row(fcinfo, &compare::ttest((mean_c, sd_c, n_c), (mean_t, sd_t, n_t), settings).or_raise())
 }
 
-pub fn ztest_row(r: &ZTest) -> pgrx::composite_type!('static, "ab_ztest_result") {
-    record("ab_ztest_result", r)
+pub fn ztest_row(fcinfo: pg_sys::FunctionCallInfo, r: &ZTest) -> pgrx::composite_type!('static, "ab_ztest_result") {
+    record("ab_ztest_result", fcinfo, r)
 }
 
-pub fn ttest_row(r: &TTest) -> pgrx::composite_type!('static, "ab_ttest_result") {
-    record("ab_ttest_result", r)
+pub fn ttest_row(fcinfo: pg_sys::FunctionCallInfo, r: &TTest) -> pgrx::composite_type!('static, "ab_ttest_result") {
+    record("ab_ttest_result", fcinfo, r)
 }
 
-pub fn cuped_row(r: &Cuped) -> pgrx::composite_type!('static, "ab_cuped_result") {
-    record("ab_cuped_result", r)
+pub fn cuped_row(fcinfo: pg_sys::FunctionCallInfo, r: &Cuped) -> pgrx::composite_type!('static, "ab_cuped_result") {
+    record("ab_cuped_result", fcinfo, r)
 }

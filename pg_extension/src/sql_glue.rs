@@ -27,10 +27,14 @@ impl<T> OrRaise<T> for ab_core::Result<T> {
     }
 }
 
-/// A composite value of the named type from its fields in declaration order
-/// (`None` is SQL NULL).
-fn composite(type_name: &str, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
-    let Some(descriptor) = PgTupleDesc::for_composite_type(type_name) else {
+/// A value of the running function's declared composite return type from its fields in
+/// declaration order (`None` is SQL NULL). The type is found by the function's OID, not by
+/// name: a lookup by name follows `search_path`, which pg_restore empties while it refreshes
+/// materialized views over these functions (and users may set without our schema).
+fn composite(type_name: &str, fcinfo: pg_sys::FunctionCallInfo, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+    // SAFETY: Postgres passes every V1 function a valid fcinfo whose flinfo names it.
+    let return_type = unsafe { pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid) };
+    let Some(descriptor) = PgTupleDesc::for_composite_type_by_oid(return_type) else {
         error!("pg_ab: type {type_name} is missing; reinstall the extension")
     };
     // SAFETY: the fields are built with `IntoDatum` from the Rust types that match the
@@ -39,9 +43,9 @@ fn composite(type_name: &str, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple
         .unwrap_or_else(|e| error!("pg_ab: cannot build {type_name}: {e}"))
 }
 
-/// A result record of `ab_core` as a value of the composite type `type_name`, whose fields
-/// `CREATE TYPE` (lib.rs) declares in the record's order.
-pub fn record<R: ResultRecord>(type_name: &str, record: &R) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+/// A result record of `ab_core` as a value of the composite type `type_name` (the running
+/// function's return type), whose fields `CREATE TYPE` (lib.rs) declares in the record's order.
+pub fn record<R: ResultRecord>(type_name: &str, fcinfo: pg_sys::FunctionCallInfo, record: &R) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
     let fields = record
         .values()
         .into_iter()
@@ -51,7 +55,7 @@ pub fn record<R: ResultRecord>(type_name: &str, record: &R) -> PgHeapTuple<'stat
             FieldValue::Int(v) => v.into_datum(),
         })
         .collect();
-    composite(type_name, fields)
+    composite(type_name, fcinfo, fields)
 }
 
 /// The elements of an array argument; a NULL element is bad input, not a crash.

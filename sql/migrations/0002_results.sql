@@ -260,13 +260,13 @@ COMMENT ON COLUMN ab.srm.mismatch IS 'p_value < 0.001: the split is broken; do n
 CREATE VIEW ab.guardrails AS
 SELECT r.experiment_id, r.metric_id, r.treatment_id, g->>'bad_direction' AS bad_direction,
        (g->>'threshold')::float8 AS threshold, r.rel_lift, r.rel_ci_low, r.rel_ci_high,
-       CASE g->>'bad_direction' WHEN 'decrease' THEN r.rel_lift < -(g->>'threshold')::float8
-                                ELSE r.rel_lift > (g->>'threshold')::float8 END AS breached,
-       CASE g->>'bad_direction' WHEN 'decrease' THEN r.rel_ci_high < -(g->>'threshold')::float8
-                                ELSE r.rel_ci_low > (g->>'threshold')::float8 END AS significant_breach,
+       -- Measured in the bad direction: sign * lift > threshold is a breach.
+       bad.sign * r.rel_lift > (g->>'threshold')::float8 AS breached,
+       least(bad.sign * r.rel_ci_low, bad.sign * r.rel_ci_high) > (g->>'threshold')::float8 AS significant_breach,
        r.computed_at
 FROM ab.experiments e
 CROSS JOIN LATERAL jsonb_array_elements(e.config->'guardrails') AS g
+CROSS JOIN LATERAL (SELECT CASE g->>'bad_direction' WHEN 'decrease' THEN -1 ELSE 1 END AS sign) bad
 JOIN ab.results r ON r.experiment_id = e.id AND r.metric_id = g->>'metric';
 COMMENT ON VIEW ab.guardrails IS 'Each guardrail metric of each treatment against its threshold (a relative change in the bad direction).';
 COMMENT ON COLUMN ab.guardrails.breached IS 'The relative lift moved past the threshold in the bad direction.';

@@ -55,3 +55,21 @@ fn aggregates_have_combine_serial_and_deserial_functions() {
         }
     }
 }
+
+/// Composite results are built from the function's own return type, so they work under any
+/// `search_path`, including the empty one pg_restore uses while it refreshes materialized views.
+#[test]
+fn composite_results_do_not_depend_on_search_path() {
+    let mut client = connect();
+    client.batch_execute("SET search_path = ''").unwrap();
+    let row = client
+        .query_one(
+            "SELECT (public.ab_ztest(10, 100, 20, 100)).p_value, (public.ab_srm(ARRAY[50, 50]::int8[], ARRAY[1, 1]::float8[])).df,
+                    (SELECT (public.ab_ttest_agg(g, x)).df FROM (VALUES (true, 1.0::float8), (true, 2.0), (false, 1.5), (false, 3.0)) v(g, x))",
+            &[],
+        )
+        .unwrap();
+    assert!(row.get::<_, f64>(0) > 0.0 && row.get::<_, f64>(0) < 1.0);
+    assert_eq!(row.get::<_, i32>(1), 1);
+    assert!(row.get::<_, f64>(2) > 0.0);
+}
