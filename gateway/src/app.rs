@@ -1,7 +1,11 @@
 //! The application: shared state, the router (with the OpenAPI document generated from
 //! the handlers' annotations), and `serve` with its background tasks and graceful shutdown.
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use deadpool_postgres::Pool;
@@ -68,11 +72,31 @@ pub fn router(state: AppState) -> Router {
         .route("/experiments/{id}", get(pages::experiment))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), reject_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// Answers 413 from the Content-Length alone, before reading a body that is too large
+/// (bodies without a length are cut at the same limit while they are read).
+async fn reject_oversized(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > state.settings.max_body_bytes as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body has {length} bytes, at most {} are accepted", state.settings.max_body_bytes),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
