@@ -87,6 +87,16 @@ fn a_running_experiment_may_ramp_weights_but_not_change_variants_or_salt() {
     }
     let (status, body) = gw.post("/api/v1/experiments/checkout/start", admin, &Value::Null);
     assert_eq!((status, error_code(&body)), (409, "conflict"), "already running: {body}");
+
+    // A ramp is validated like a creation.
+    let mut unbalanced = variants.clone();
+    unbalanced[0]["weight"] = json!(0.9);
+    let (status, body) = gw.patch("/api/v1/experiments/checkout", admin, &json!({"variants": unbalanced}));
+    assert_eq!((status, error_code(&body)), (422, "invalid_argument"), "{body}");
+    let (status, body) = gw.patch("/api/v1/experiments/checkout", admin, &json!({"traffic_fraction": "half"}));
+    assert_eq!((status, error_code(&body)), (422, "invalid_argument"), "{body}");
+    let (status, body) = gw.patch("/api/v1/experiments/checkout", admin, &json!([1]));
+    assert_eq!((status, error_code(&body)), (422, "invalid_argument"), "{body}");
 }
 
 #[test]
