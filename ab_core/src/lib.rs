@@ -2,18 +2,24 @@
 //! ([`assign`]), distributions with accurate tails ([`dist`]), mergeable accumulators
 //! ([`moments`]), two-sample tests ([`compare`]), planning ([`planning`]) and
 //! sample-ratio/multiple-testing checks ([`srm`]), and the experiment configuration
-//! with its validation and targeting ([`experiment`]). No I/O: the Postgres extension, the
+//! with its validation and targeting ([`experiment`]), Bayesian comparisons and bandit
+//! weights ([`bayes`], by [`quadrature`]), sequential tests ([`sequential`]) and outlier
+//! capping ([`outliers`]). No I/O: the Postgres extension, the
 //! DataFusion UDFs and the gateway are thin adapters over these functions.
 
 pub mod aggregate;
 pub mod alternative;
 pub mod assign;
+pub mod bayes;
 pub mod compare;
 pub mod dist;
 pub mod error;
 pub mod experiment;
 pub mod moments;
+pub mod outliers;
 pub mod planning;
+pub mod quadrature;
+pub mod sequential;
 pub mod srm;
 
 pub use alternative::Alternative;

@@ -1,0 +1,117 @@
+//! Sequential testing, so people can peek: the mixture sequential probability ratio test
+//! (mSPRT) with a normal mixture N(0, τ²) over the difference (Johari et al. 2017). Its
+//! p-value and confidence sequence are valid at every look, whenever one stops.
+
+use crate::compare::{FieldKind, FieldValue, ResultRecord};
+use crate::error::{check_finite, check_open_unit, check_positive, Result};
+use crate::moments::{Moments, TwoGroups};
+
+/// `ab_msprt`'s result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Msprt {
+    pub p_value: f64,
+    pub cs_low: f64,
+    pub cs_high: f64,
+}
+
+impl ResultRecord for Msprt {
+    const FIELDS: &'static [(&'static str, FieldKind)] =
+        &[("p_value", FieldKind::Float), ("cs_low", FieldKind::Float), ("cs_high", FieldKind::Float)];
+    fn values(&self) -> Vec<FieldValue> {
+        [self.p_value, self.cs_low, self.cs_high].into_iter().map(|v| FieldValue::Float(Some(v))).collect()
+    }
+}
+
+/// The mSPRT at one look, from the observed difference and its variance V:
+/// Λ = √(V/(V+τ²)) · exp(τ² diff² / (2V(V+τ²))), p = min(1, 1/Λ), and the confidence
+/// sequence diff ± √((V(V+τ²)/τ²) · (−2 ln α + ln((V+τ²)/V))), the diffs where Λ < 1/α.
+/// A p-value that may be reported over looks is the running minimum of these.
+pub fn msprt(diff: f64, variance: f64, tau2: f64, alpha: f64) -> Result<Msprt> {
+    check_finite("diff", diff)?;
+    let v = check_positive("variance", variance)?;
+    let tau2 = check_positive("tau2", tau2)?;
+    let alpha = check_open_unit("alpha", alpha)?;
+    let ln_lambda = 0.5 * (v / (v + tau2)).ln() + tau2 * diff * diff / (2.0 * v * (v + tau2));
+    let half_width = (v * (v + tau2) / tau2 * (-2.0 * alpha.ln() + ((v + tau2) / v).ln())).sqrt();
+    Ok(Msprt { p_value: (-ln_lambda.max(0.0)).exp(), cs_low: diff - half_width, cs_high: diff + half_width })
+}
+
+/// The mSPRT of the difference of means of two groups, with V = s_t²/n_t + s_c²/n_c.
+/// `None` while V is undefined or 0 (fewer than two units in an arm, no variance).
+pub fn msprt_of_groups(groups: &TwoGroups<Moments>, tau2: f64, alpha: f64) -> Result<Option<Msprt>> {
+    let arm = |m: &Moments| m.variance().map(|var| var / m.count() as f64);
+    let variance = match (arm(&groups.control), arm(&groups.treatment)) {
+        (Some(c), Some(t)) if c + t > 0.0 => c + t,
+        _ => {
+            check_positive("tau2", tau2)?;
+            check_open_unit("alpha", alpha)?;
+            return Ok(None);
+        }
+    };
+    msprt(Moments::mean_difference(&groups.control, &groups.treatment), variance, tau2, alpha).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{ttest_of_groups, TestSettings};
+
+    struct Stream(u64);
+
+    impl Stream {
+        fn uniform(&mut self) -> f64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        /// A standard normal by Box–Muller.
+        fn normal(&mut self) -> f64 {
+            let (u1, u2) = (self.uniform(), self.uniform());
+            (-2.0 * (1.0 - u1).ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        }
+    }
+
+    /// 500 A/A experiments, 20 looks of 100 users per arm each: the mSPRT is ever
+    /// significant at α = 0.05 in at most 5% (plus three standard errors) of them; the
+    /// fixed-horizon Welch test, peeked at the same looks, is not.
+    #[test]
+    fn peeking_at_the_msprt_keeps_its_error_rate() {
+        const EXPERIMENTS: usize = 500;
+        let (alpha, tau2) = (0.05, 0.01);
+        let mut stream = Stream(20261125);
+        let (mut msprt_rejections, mut peeking_rejections) = (0, 0);
+        for _ in 0..EXPERIMENTS {
+            let mut groups = TwoGroups::<Moments>::default();
+            let (mut msprt_rejected, mut peeking_rejected) = (false, false);
+            for _look in 0..20 {
+                for _ in 0..100 {
+                    groups.control.push(stream.normal());
+                    groups.treatment.push(stream.normal());
+                }
+                let sequential = msprt_of_groups(&groups, tau2, alpha).unwrap().unwrap();
+                msprt_rejected |= sequential.p_value <= alpha;
+                let fixed = ttest_of_groups(&groups, TestSettings::default()).unwrap();
+                peeking_rejected |= fixed.p_value.unwrap() <= alpha;
+            }
+            msprt_rejections += usize::from(msprt_rejected);
+            peeking_rejections += usize::from(peeking_rejected);
+        }
+        let share = |count: usize| count as f64 / EXPERIMENTS as f64;
+        let bound = alpha + 3.0 * (alpha * (1.0 - alpha) / EXPERIMENTS as f64).sqrt();
+        assert!(share(msprt_rejections) <= bound, "mSPRT ever significant in {}", share(msprt_rejections));
+        assert!(share(peeking_rejections) > 0.15, "peeking at a t-test should inflate: {}", share(peeking_rejections));
+        eprintln!("ever significant over 20 looks: mSPRT {}, peeking t-test {}", share(msprt_rejections), share(peeking_rejections));
+    }
+
+    #[test]
+    fn bad_input_names_the_argument() {
+        assert_eq!(msprt(0.1, 0.0, 1.0, 0.05).unwrap_err().argument, "variance");
+        assert_eq!(msprt(0.1, 1.0, -1.0, 0.05).unwrap_err().argument, "tau2");
+        assert_eq!(msprt(0.1, 1.0, 1.0, 1.0).unwrap_err().argument, "alpha");
+        assert_eq!(msprt(f64::NAN, 1.0, 1.0, 0.05).unwrap_err().argument, "diff");
+        assert!(msprt_of_groups(&TwoGroups::default(), 1.0, 0.05).unwrap().is_none());
+    }
+}
