@@ -231,3 +231,57 @@ fn alternative_spellings() {
     let error = Alternative::parse("bigger").unwrap_err();
     assert_eq!(error.argument, "alternative");
 }
+
+#[test]
+fn bayes_prop_matches_quadrature_reference() {
+    each_case("bayes_prop", |name, case, checker| {
+        let actual = ab_core::bayes::bayes_prop(
+            i64_of(&case["x_c"]), i64_of(&case["n_c"]), i64_of(&case["x_t"]), i64_of(&case["n_t"]),
+            f64_of(&case["prior_a"]), f64_of(&case["prior_b"]),
+        )
+        .expect("valid");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}
+
+#[test]
+fn bayes_mean_matches_scipy_normal() {
+    each_case("bayes_mean", |name, case, checker| {
+        let arm = |m: &str, s: &str, n: &str| (f64_of(&case[m]), f64_of(&case[s]), i64_of(&case[n]));
+        let actual = ab_core::bayes::bayes_mean(arm("mean_c", "sd_c", "n_c"), arm("mean_t", "sd_t", "n_t")).expect("valid");
+        match actual {
+            Some(result) => checker.record(name, &case["expected"], |field| field_of(&result, field)),
+            None => checker.exact(name, "undefined", case["expected"].is_null(), true),
+        }
+    });
+}
+
+#[test]
+fn thompson_weights_match_quadrature_reference() {
+    each_case("thompson", |name, case, checker| {
+        let actual = ab_core::bayes::thompson_weights(&i64s_of(&case["successes"]), &i64s_of(&case["trials"]), f64_of(&case["floor"]))
+            .expect("valid");
+        for (index, (weight, expected)) in actual.iter().zip(case["expected"].as_array().expect("array")).enumerate() {
+            checker.float(name, &format!("weight[{index}]"), Some(*weight), expected);
+        }
+    });
+}
+
+#[test]
+fn msprt_matches_reference() {
+    each_case("msprt", |name, case, checker| {
+        let actual = ab_core::sequential::msprt(
+            f64_of(&case["diff"]), f64_of(&case["variance"]), f64_of(&case["tau2"]), f64_of(&case["alpha"]),
+        )
+        .expect("valid");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}
+
+#[test]
+fn winsorize_matches_numpy_clip() {
+    each_case("winsorize", |name, case, checker| {
+        let actual = ab_core::outliers::winsorize(f64_of(&case["value"]), f64_of(&case["lo"]), f64_of(&case["hi"])).expect("valid");
+        checker.float(name, "value", Some(actual), &case["expected"]);
+    });
+}

@@ -1,6 +1,6 @@
 """Golden vectors for pg_ab, computed by the reference implementations.
 
-Every expected figure here comes from scipy, statsmodels or xxhash (pinned in
+Every expected figure here comes from scipy, statsmodels, mpmath or xxhash (pinned in
 requirements.txt), following docs/statistics.md; where the doc defines a
 statistic by a formula only (delta-method relative intervals, sample size,
 power, MDE), the formula is written out below with scipy's normal and t
@@ -16,6 +16,7 @@ import json
 import math
 from pathlib import Path
 
+import mpmath
 import numpy as np
 import xxhash
 from scipy import optimize, stats
@@ -489,6 +490,114 @@ def moments_cases():
     return cases
 
 
+# ---------------------------------------------------------------- Bayesian, bandits, sequential
+
+mpmath.mp.dps = 40
+CREDIBLE_Z = stats.norm.isf(0.025)
+
+
+def beta_marks(a, b):
+    """Breakpoints for mpmath.quad: the posterior's mass sits within a few sd of its mean."""
+    mean, sd = a / (a + b), math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    return [mean + k * sd for k in (-40, -20, -10, -5, -2, 0, 2, 5, 10, 20, 40) if 0 < mean + k * sd < 1]
+
+
+def quad(f, marks):
+    """QUADPACK (scipy.integrate.quad) over [0, 1], split at the marks."""
+    from scipy import integrate
+    edges = sorted(set([0.0, 1.0] + marks))
+    return math.fsum(integrate.quad(f, a, b, epsabs=1e-16, epsrel=1e-13, limit=500)[0] for a, b in zip(edges, edges[1:]))
+
+
+def bayes_prop_expected(x_c, n_c, x_t, n_t, prior_a, prior_b):
+    """P(T > C) with Beta posteriors: Evan Miller's exact sum (in mpmath) when the
+    treatment's first parameter is an integer, else quadrature; losses by quadrature of
+    E[(C - T)+] = E_C[x F_T(x) - mean_T I_x(a_T + 1, b_T)] with scipy's Beta functions."""
+    ac, bc = prior_a + x_c, prior_b + n_c - x_c
+    at, bt = prior_a + x_t, prior_b + n_t - x_t
+    marks = beta_marks(ac, bc) + beta_marks(at, bt)
+    control, treatment, shifted = stats.beta(ac, bc), stats.beta(at, bt), stats.beta(at + 1, bt)
+    if float(at).is_integer() and at <= 20000:
+        prob = float(mpmath.fsum(
+            mpmath.exp(mpmath.log(mpmath.beta(ac + i, bc + bt)) - mpmath.log(bt + i) - mpmath.log(mpmath.beta(1 + i, bt))
+                       - mpmath.log(mpmath.beta(ac, bc)))
+            for i in range(int(at))))
+    else:
+        prob = quad(lambda x: treatment.pdf(x) * control.cdf(x), marks)
+    mean_c, mean_t = ac / (ac + bc), at / (at + bt)
+    loss_t = quad(lambda x: control.pdf(x) * (x * treatment.cdf(x) - mean_t * shifted.cdf(x)), marks)
+    loss_c = loss_t + mean_t - mean_c
+    var = control.var() + treatment.var()
+    diff = mean_t - mean_c
+    return {"prob_t_better": prob, "expected_loss_t": loss_t, "expected_loss_c": loss_c,
+            "ci_low": diff - CREDIBLE_Z * math.sqrt(var), "ci_high": diff + CREDIBLE_Z * math.sqrt(var)}
+
+
+def bayes_prop_cases():
+    grid = [
+        (100, 1000, 120, 1000, 1.0, 1.0), (0, 10, 0, 10, 1.0, 1.0), (10, 10, 0, 10, 1.0, 1.0),
+        (3, 20, 7, 20, 1.0, 1.0), (50, 100000, 70, 100000, 1.0, 1.0), (4000, 50000, 4150, 50000, 1.0, 1.0),
+        (12, 80, 9, 75, 0.5, 0.5), (30, 300, 40, 310, 2.5, 7.5), (1, 1, 0, 1, 1.0, 1.0),
+    ]
+    return [{"x_c": x_c, "n_c": n_c, "x_t": x_t, "n_t": n_t, "prior_a": a, "prior_b": b,
+             "expected": bayes_prop_expected(x_c, n_c, x_t, n_t, a, b)} for x_c, n_c, x_t, n_t, a, b in grid]
+
+
+def bayes_mean_cases():
+    grid = [(10.0, 3.0, 500, 10.4, 3.0, 520), (5.0, 2.0, 40, 4.0, 2.5, 45), (100.0, 50.0, 10**6, 100.01, 50.0, 10**6),
+            (1.0, 0.0, 10, 1.0, 0.0, 10), (0.0, 1.0, 1, 3.0, 1.0, 1)]
+    cases = []
+    for mean_c, sd_c, n_c, mean_t, sd_t, n_t in grid:
+        se = math.sqrt(sd_t**2 / n_t + sd_c**2 / n_c)
+        diff = mean_t - mean_c
+        if se == 0:
+            expected = None
+        else:
+            z = diff / se
+            d = stats.norm(diff, se)
+            expected = {"prob_t_better": float(d.sf(0)),
+                        "expected_loss_t": float(se * stats.norm.pdf(z) - diff * stats.norm.sf(z)),
+                        "expected_loss_c": float(se * stats.norm.pdf(z) + diff * stats.norm.cdf(z)),
+                        "ci_low": float(d.ppf(0.025)), "ci_high": float(d.isf(0.025))}
+        cases.append({"mean_c": mean_c, "sd_c": sd_c, "n_c": n_c, "mean_t": mean_t, "sd_t": sd_t, "n_t": n_t,
+                      "expected": expected})
+    return cases
+
+
+def thompson_expected(successes, trials, floor):
+    arms = [stats.beta(1 + s, 1 + n - s) for s, n in zip(successes, trials)]
+    marks = [m for s, n in zip(successes, trials) for m in beta_marks(1 + s, 1 + n - s)]
+    best = [quad(lambda x, i=i: arms[i].pdf(x) * math.prod(arm.cdf(x) for j, arm in enumerate(arms) if j != i), marks)
+            for i in range(len(arms))]
+    k = len(arms)
+    return [floor + (1 - k * floor) * p / math.fsum(best) for p in best]
+
+
+def thompson_cases():
+    grid = [([5, 5], [50, 50], 0.0), ([80, 120, 90], [1000, 1000, 1000], 0.0), ([0, 0, 0, 0], [0, 0, 0, 0], 0.0),
+            ([3, 10], [40, 40], 0.1), ([400, 410, 395, 402, 399], [5000, 5000, 5000, 5000, 5000], 0.02),
+            ([1, 0], [1, 10], 0.0)]
+    return [{"successes": s, "trials": n, "floor": floor, "expected": thompson_expected(s, n, floor)} for s, n, floor in grid]
+
+
+def msprt_cases():
+    """Johari et al. (2017), normal mixture N(0, tau2): the likelihood ratio and its level set."""
+    grid = [(0.5, 0.04, 1.0, 0.05), (0.01, 0.0004, 0.01, 0.05), (0.0, 1.0, 1.0, 0.05), (-2.0, 0.1, 0.5, 0.01),
+            (3.0, 1e-4, 2.0, 0.1), (1e-3, 1e-6, 1e-4, 0.05)]
+    cases = []
+    for diff, v, tau2, alpha in grid:
+        ratio = mpmath.sqrt(v / (v + tau2)) * mpmath.exp(tau2 * diff**2 / (2 * v * (v + tau2)))
+        half = mpmath.sqrt(v * (v + tau2) / tau2 * (-2 * mpmath.log(alpha) + mpmath.log((v + tau2) / v)))
+        cases.append({"diff": diff, "variance": v, "tau2": tau2, "alpha": alpha,
+                      "expected": {"p_value": float(min(1, 1 / ratio)), "cs_low": float(diff - half), "cs_high": float(diff + half)}})
+    return cases
+
+
+def winsorize_cases():
+    grid = [(5.0, 0.0, 3.0), (-1.0, 0.0, 3.0), (2.5, 0.0, 3.0), (1e12, -1e9, 1e9), (3.0, 3.0, 3.0)]
+    return [{"value": v, "lo": lo, "hi": hi, "expected": float(np.clip(v, lo, hi))} for v, lo, hi in grid]
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -497,6 +606,8 @@ def main():
         "cuped_data": cuped_cases(), "sample_size_prop": sample_size_prop_cases(), "power_prop": power_prop_cases(),
         "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
+        "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
+        "msprt": msprt_cases(), "winsorize": winsorize_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:
