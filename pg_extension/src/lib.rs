@@ -6,10 +6,12 @@ use pgrx::prelude::*;
 
 mod aggregates;
 mod assignment;
+mod bayesian;
 mod checks;
 mod comparisons;
 mod hot_paths;
 mod planning;
+mod sequential;
 mod sql_glue;
 
 pgrx::pg_module_magic!();
@@ -29,10 +31,16 @@ CREATE TYPE ab_cuped_result AS (
     ci_low float8, ci_high float8, variance_reduction float8, significant boolean
 );
 CREATE TYPE ab_srm_result AS (chi2 float8, df int4, p_value float8);
+CREATE TYPE ab_bayes_result AS (
+    prob_t_better float8, expected_loss_t float8, expected_loss_c float8, ci_low float8, ci_high float8
+);
+CREATE TYPE ab_msprt_result AS (p_value float8, cs_low float8, cs_high float8);
 COMMENT ON TYPE ab_ztest_result IS 'Result of ab_ztest and ab_ztest_agg: two-proportion z-test, control first';
 COMMENT ON TYPE ab_ttest_result IS 'Result of ab_ttest and ab_ttest_agg: Welch t-test, control first';
 COMMENT ON TYPE ab_cuped_result IS 'Result of ab_cuped_agg: Welch t-test on the CUPED-adjusted metric';
 COMMENT ON TYPE ab_srm_result IS 'Result of ab_srm: chi-square test of the observed split';
+COMMENT ON TYPE ab_bayes_result IS 'Result of ab_bayes_prop and ab_bayes_mean: P(treatment better), expected loss of each choice, 95% credible interval of the difference';
+COMMENT ON TYPE ab_msprt_result IS 'Result of ab_msprt: always-valid p-value and confidence sequence';
 "#,
     name = "result_types",
     bootstrap
@@ -145,6 +153,11 @@ COMMENT ON FUNCTION ab_mde_mean(float8, bigint, float8, float8, text, integer) I
 COMMENT ON FUNCTION ab_duration_days(bigint, integer, float8, float8) IS 'Days until every variant has n_per_variant units';
 COMMENT ON FUNCTION ab_srm(bigint[], float8[]) IS 'Sample-ratio mismatch: chi-square test of observed counts against weights';
 COMMENT ON FUNCTION ab_adjust_pvalues(float8[], text) IS 'Multiple-testing corrected p-values: bonferroni, holm or fdr_bh';
+COMMENT ON FUNCTION ab_bayes_prop(bigint, bigint, bigint, bigint, float8, float8) IS 'Beta-Binomial posteriors of two rates: P(treatment better) and expected losses by quadrature, 95% credible interval';
+COMMENT ON FUNCTION ab_bayes_mean(float8, float8, bigint, float8, float8, bigint) IS 'Normal approximation for two means: P(treatment better), expected losses, 95% credible interval';
+COMMENT ON FUNCTION ab_thompson_weights(bigint[], bigint[], float8) IS 'Thompson-sampling weights: P(arm is best) under Beta(1+s, 1+f), by quadrature, with a floor per arm';
+COMMENT ON FUNCTION ab_msprt(float8, float8, float8, float8) IS 'Mixture SPRT (normal mixture N(0, tau2)): always-valid p-value and confidence sequence of a difference';
+COMMENT ON FUNCTION ab_winsorize(float8, float8, float8) IS 'The value capped to [lo, hi]';
 "#,
     name = "aggregates_and_comments",
     finalize

@@ -207,3 +207,44 @@ fn ab_srm_and_ab_adjust_pvalues_match_scipy_and_statsmodels() {
         }
     });
 }
+
+#[test]
+fn bayesian_sequential_and_capping_functions_match_their_references() {
+    each_case("bayes_prop", |client, name, case, checker| {
+        let counts: Vec<i64> = ["x_c", "n_c", "x_t", "n_t"].iter().map(|k| i64_of(&case[*k])).collect();
+        let (a, b) = (f64_of(&case["prior_a"]), f64_of(&case["prior_b"]));
+        let row = query_one(client, "SELECT * FROM ab_bayes_prop($1, $2, $3, $4, $5, $6)", &[&counts[0], &counts[1], &counts[2], &counts[3], &a, &b]);
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
+    each_case("bayes_mean", |client, name, case, checker| {
+        let f = |k: &str| f64_of(&case[k]);
+        let n = |k: &str| i64_of(&case[k]);
+        let row = query_one(
+            client,
+            "SELECT (r).* FROM (SELECT ab_bayes_mean($1, $2, $3, $4, $5, $6) AS r) s",
+            &[&f("mean_c"), &f("sd_c"), &n("n_c"), &f("mean_t"), &f("sd_t"), &n("n_t")],
+        );
+        if case["expected"].is_null() {
+            checker.exact(name, "undefined", row.get::<_, Option<f64>>("prob_t_better"), None);
+        } else {
+            checker.record(name, &case["expected"], |field| column(&row, field));
+        }
+    });
+    each_case("thompson", |client, name, case, checker| {
+        let (successes, trials, floor) = (i64s_of(&case["successes"]), i64s_of(&case["trials"]), f64_of(&case["floor"]));
+        let row = query_one(client, "SELECT ab_thompson_weights($1, $2, $3)", &[&successes, &trials, &floor]);
+        for (index, (weight, expected)) in row.get::<_, Vec<f64>>(0).iter().zip(case["expected"].as_array().unwrap()).enumerate() {
+            checker.float(name, &format!("weight[{index}]"), Some(*weight), expected);
+        }
+    });
+    each_case("msprt", |client, name, case, checker| {
+        let f = |k: &str| f64_of(&case[k]);
+        let row = query_one(client, "SELECT * FROM ab_msprt($1, $2, $3, $4)", &[&f("diff"), &f("variance"), &f("tau2"), &f("alpha")]);
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
+    each_case("winsorize", |client, name, case, checker| {
+        let f = |k: &str| f64_of(&case[k]);
+        let row = query_one(client, "SELECT ab_winsorize($1, $2, $3)", &[&f("value"), &f("lo"), &f("hi")]);
+        checker.float(name, "value", Some(row.get(0)), &case["expected"]);
+    });
+}

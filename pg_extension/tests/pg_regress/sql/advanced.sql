@@ -1,0 +1,54 @@
+-- Beyond the fixed-horizon test: Bayesian read-outs, bandit weights, peeking safely, and
+-- capping outliers. Figures are rounded so the page reads easily.
+
+-- 100 of 1000 control users converted, 120 of 1000 treated. How likely is treatment better,
+-- and what would each choice cost if it is the wrong one? (Beta(1, 1) priors; quadrature.)
+SELECT round(prob_t_better::numeric, 6) AS prob_t_better,
+       round(expected_loss_t::numeric, 8) AS loss_if_we_ship,
+       round(expected_loss_c::numeric, 8) AS loss_if_we_keep_control,
+       round(ci_low::numeric, 6) AS ci_low, round(ci_high::numeric, 6) AS ci_high
+FROM ab_bayes_prop(100, 1000, 120, 1000);
+
+-- The same with an informative prior, Beta(2, 18) (about 10%, worth 20 users).
+SELECT round(prob_t_better::numeric, 6) AS prob_t_better FROM ab_bayes_prop(100, 1000, 120, 1000, 2, 18);
+
+-- Revenue per user, a continuous metric: the normal approximation.
+SELECT round(prob_t_better::numeric, 6) AS prob_t_better, round(expected_loss_t::numeric, 6) AS loss_if_we_ship
+FROM ab_bayes_mean(10.0, 3.0, 500, 10.4, 3.0, 520);
+
+-- A three-arm bandit after 1000 users each: traffic weights P(arm is best), then with every
+-- arm kept at 5% at least.
+SELECT ab_thompson_weights(ARRAY[80, 120, 90], ARRAY[1000, 1000, 1000])::numeric(8, 6)[] AS weights,
+       ab_thompson_weights(ARRAY[80, 120, 90], ARRAY[1000, 1000, 1000], 0.05)::numeric(8, 6)[] AS floored;
+
+-- Peeking: the mSPRT's p-value is valid at every look. Ten looks at a growing A/B test whose
+-- true lift is 0.1 (unit variance, 200 more users per arm and look); tau2 = 0.01 is the
+-- prior spread of effects.
+SELECT look, n_per_arm, round(p_value::numeric, 6) AS always_valid_p,
+       round(cs_low::numeric, 4) AS cs_low, round(cs_high::numeric, 4) AS cs_high
+FROM (SELECT look, 200 * look AS n_per_arm FROM generate_series(1, 10) look) l,
+     ab_msprt(0.1, 2.0 / (200 * look), 0.01);
+
+-- Capping outliers at each experiment's own 99th percentile, in one query.
+CREATE TEMP TABLE purchases AS
+SELECT 'exp-' || (i % 2) AS experiment, CASE WHEN i % 4 < 2 THEN 'control' ELSE 'treatment' END AS variant,
+       CASE WHEN i % 997 = 0 THEN 10000.0 ELSE 20 + (i % 37) + CASE WHEN i % 4 >= 2 THEN 1.5 ELSE 0 END END AS revenue
+FROM generate_series(1, 20000) i;
+WITH caps AS (
+    SELECT experiment, percentile_cont(0.99) WITHIN GROUP (ORDER BY revenue) AS p99 FROM purchases GROUP BY experiment
+)
+SELECT p.experiment, c.p99,
+       round((ab_ttest_agg(p.variant = 'treatment', p.revenue)).p_value::numeric, 6) AS p_raw,
+       round((ab_ttest_agg(p.variant = 'treatment', ab_winsorize(p.revenue, 0, c.p99))).p_value::numeric, 6) AS p_capped
+FROM purchases p JOIN caps c USING (experiment)
+GROUP BY p.experiment, c.p99 ORDER BY p.experiment;
+
+-- Bad input is an ERROR with SQLSTATE 22023 that names the argument.
+SELECT ab_bayes_prop(11, 10, 5, 10);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ab_thompson_weights(ARRAY[1, 2], ARRAY[10]);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ab_msprt(0.1, 0, 0.01);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ab_winsorize(5, 3, 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
