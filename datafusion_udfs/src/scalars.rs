@@ -7,8 +7,10 @@ use crate::args::{invalid, plan_error, Column, ParamType};
 use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::{self, TTest, TestSettings, ZTest};
 use ab_core::planning::{self, Design, RatePair};
+use ab_core::bayes::{self, Bayes};
+use ab_core::sequential::{self, Msprt};
 use ab_core::srm::{self, Correction, Srm};
-use ab_core::{assign, InvalidArgument};
+use ab_core::{assign, outliers, InvalidArgument};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
 };
@@ -68,6 +70,9 @@ enum Out {
     ZTest(ZTest),
     TTest(TTest),
     Srm(Srm),
+    /// `None` where the statistic is undefined (NULL).
+    Bayes(Option<Bayes>),
+    Msprt(Msprt),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +86,8 @@ enum Returns {
     ZTest,
     TTest,
     Srm,
+    Bayes,
+    Msprt,
 }
 
 impl Returns {
@@ -95,6 +102,8 @@ impl Returns {
             Self::ZTest => struct_type::<ZTest>(),
             Self::TTest => struct_type::<TTest>(),
             Self::Srm => struct_type::<Srm>(),
+            Self::Bayes => struct_type::<Bayes>(),
+            Self::Msprt => struct_type::<Msprt>(),
         }
     }
 }
@@ -262,6 +271,14 @@ fn build(returns: Returns, values: Vec<Option<Out>>) -> ArrayRef {
             Some(Out::Srm(r)) => Some(r),
             _ => None,
         }).collect::<Vec<_>>()),
+        Returns::Bayes => to_struct_array(&values.into_iter().map(|v| match v {
+            Some(Out::Bayes(r)) => r,
+            _ => None,
+        }).collect::<Vec<_>>()),
+        Returns::Msprt => to_struct_array(&values.into_iter().map(|v| match v {
+            Some(Out::Msprt(r)) => Some(r),
+            _ => None,
+        }).collect::<Vec<_>>()),
     }
 }
 
@@ -393,6 +410,37 @@ pub fn all() -> Vec<ScalarUDF> {
                 let correction = Correction::parse(c[1].text(r))?;
                 srm::adjust_pvalues(&c[0].floats("p", r)?, correction).map(Out::Floats)
             },
+        }]),
+        RowFunction::udf("ab_bayes_prop", "Beta-Binomial posteriors of two rates: P(treatment better), expected losses (quadrature), 95% credible interval.", vec![Overload {
+            params: vec![
+                param("x_c", Int), param("n_c", Int), param("x_t", Int), param("n_t", Int),
+                optional("prior_a", Float, ScalarValue::Float64(Some(1.0))), optional("prior_b", Float, ScalarValue::Float64(Some(1.0))),
+            ],
+            returns: Returns::Bayes,
+            body: |c, r| bayes::bayes_prop(c[0].int(r), c[1].int(r), c[2].int(r), c[3].int(r), c[4].float(r), c[5].float(r)).map(|b| Out::Bayes(Some(b))),
+        }]),
+        RowFunction::udf("ab_bayes_mean", "Normal approximation for two means: P(treatment better), expected losses, 95% credible interval.", vec![Overload {
+            params: vec![
+                param("mean_c", Float), param("sd_c", Float), param("n_c", Int),
+                param("mean_t", Float), param("sd_t", Float), param("n_t", Int),
+            ],
+            returns: Returns::Bayes,
+            body: |c, r| bayes::bayes_mean((c[0].float(r), c[1].float(r), c[2].int(r)), (c[3].float(r), c[4].float(r), c[5].int(r))).map(Out::Bayes),
+        }]),
+        RowFunction::udf("ab_thompson_weights", "Thompson-sampling weights: P(arm is best) under Beta(1+s, 1+f), by quadrature, with a floor per arm.", vec![Overload {
+            params: vec![param("successes", Ints), param("trials", Ints), optional("floor", Float, ScalarValue::Float64(Some(0.0)))],
+            returns: Returns::Floats,
+            body: |c, r| bayes::thompson_weights(&c[0].ints("successes", r)?, &c[1].ints("trials", r)?, c[2].float(r)).map(Out::Floats),
+        }]),
+        RowFunction::udf("ab_msprt", "Mixture SPRT (normal mixture N(0, tau2)): always-valid p-value and confidence sequence of a difference.", vec![Overload {
+            params: vec![param("diff", Float), param("variance", Float), param("tau2", Float), alpha()],
+            returns: Returns::Msprt,
+            body: |c, r| sequential::msprt(c[0].float(r), c[1].float(r), c[2].float(r), c[3].float(r)).map(Out::Msprt),
+        }]),
+        RowFunction::udf("ab_winsorize", "The value capped to [lo, hi].", vec![Overload {
+            params: vec![param("value", Float), param("lo", Float), param("hi", Float)],
+            returns: Returns::Float,
+            body: |c, r| outliers::winsorize(c[0].float(r), c[1].float(r), c[2].float(r)).map(Out::Float),
         }]),
     ]
 }

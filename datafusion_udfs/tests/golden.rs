@@ -262,3 +262,57 @@ async fn planning_and_checks_match_reference() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bayesian_sequential_and_capping_functions_match_their_references() {
+    each_case("bayes_prop", async |ctx, name, case, checker| {
+        let sql = format!(
+            "SELECT ab_bayes_prop({}, {}, {}, {}, {}, {})",
+            i64_of(&case["x_c"]), i64_of(&case["n_c"]), i64_of(&case["x_t"]), i64_of(&case["n_t"]),
+            lit(f64_of(&case["prior_a"])), lit(f64_of(&case["prior_b"]))
+        );
+        let batch = query(ctx, &sql).await;
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
+    each_case("bayes_mean", async |ctx, name, case, checker| {
+        let sql = format!(
+            "SELECT ab_bayes_mean({}, {}, {}, {}, {}, {})",
+            lit(f64_of(&case["mean_c"])), lit(f64_of(&case["sd_c"])), i64_of(&case["n_c"]),
+            lit(f64_of(&case["mean_t"])), lit(f64_of(&case["sd_t"])), i64_of(&case["n_t"])
+        );
+        let batch = query(ctx, &sql).await;
+        if case["expected"].is_null() {
+            checker.exact(name, "undefined", batch.column(0).is_null(0), true);
+        } else {
+            checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+        }
+    })
+    .await;
+    each_case("thompson", async |ctx, name, case, checker| {
+        let ints = |key: &str| format!("[{}]", i64s_of(&case[key]).iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "));
+        let sql = format!("SELECT ab_thompson_weights({}, {}, {})", ints("successes"), ints("trials"), lit(f64_of(&case["floor"])));
+        let batch = query(ctx, &sql).await;
+        let list = batch.column(0).as_list::<i32>().value(0);
+        let weights = list.as_primitive::<Float64Type>();
+        for (i, expected) in case["expected"].as_array().expect("array").iter().enumerate() {
+            checker.float(name, &format!("weight[{i}]"), Some(weights.value(i)), expected);
+        }
+    })
+    .await;
+    each_case("msprt", async |ctx, name, case, checker| {
+        let sql = format!(
+            "SELECT ab_msprt({}, {}, {}, {})",
+            lit(f64_of(&case["diff"])), lit(f64_of(&case["variance"])), lit(f64_of(&case["tau2"])), lit(f64_of(&case["alpha"]))
+        );
+        let batch = query(ctx, &sql).await;
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
+    each_case("winsorize", async |ctx, name, case, checker| {
+        let sql = format!("SELECT ab_winsorize({}, {}, {})", lit(f64_of(&case["value"])), lit(f64_of(&case["lo"])), lit(f64_of(&case["hi"])));
+        let batch = query(ctx, &sql).await;
+        checker.float(name, "value", Some(batch.column(0).as_primitive::<Float64Type>().value(0)), &case["expected"]);
+    })
+    .await;
+}
