@@ -285,3 +285,22 @@ fn winsorize_matches_numpy_clip() {
         checker.float(name, "value", Some(actual), &case["expected"]);
     });
 }
+
+fn ratio_groups(case: &Value) -> TwoGroups<CoMoments> {
+    let mut groups = TwoGroups::<CoMoments>::default();
+    for (arm, is_treatment) in [("control", false), ("treatment", true)] {
+        let (numerators, denominators) = (f64s_of(&case[arm]["numerator"]), f64s_of(&case[arm]["denominator"]));
+        for (numerator, denominator) in numerators.iter().zip(&denominators) {
+            groups.group_mut(is_treatment).push(*denominator, *numerator);
+        }
+    }
+    groups
+}
+
+#[test]
+fn ratio_matches_delta_method_reference() {
+    each_case("ratio", |name, case, checker| {
+        let actual = compare::ratio_of_groups(&ratio_groups(case), settings(case)).expect("defined");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}

@@ -10,7 +10,7 @@ use crate::args::{invalid, plan_error};
 use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::ResultRecord;
 use ab_core::aggregate::TestState;
-use ab_core::compare::{self, Cuped, TTest, ZTest};
+use ab_core::compare::{self, Cuped, RatioTest, TTest, ZTest};
 use ab_core::error::check_finite;
 use ab_core::moments::{CoMoments, GroupState, Moments, Proportion};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
@@ -48,6 +48,8 @@ pub struct TTestAgg;
 pub struct ZTestAgg;
 #[derive(Debug)]
 pub struct CupedAgg;
+#[derive(Debug)]
+pub struct RatioAgg;
 
 fn finite_at(values: &Float64Array, row: usize, argument: &'static str) -> Result<Option<f64>> {
     if values.is_null(row) {
@@ -119,6 +121,28 @@ impl TwoArmTest for CupedAgg {
     }
     fn finish(state: &TestState<CoMoments>) -> Option<Cuped> {
         compare::cuped_of_groups(&state.groups, state.settings_or_default())
+    }
+}
+
+impl TwoArmTest for RatioAgg {
+    type State = CoMoments;
+    type Output = RatioTest;
+    const NAME: &'static str = "ab_ratio_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64];
+    const DESCRIPTION: &'static str = "Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_ratio_agg(is_treatment, numerator, denominator [, alpha [, alternative]])";
+    type Metrics<'a> = (&'a Float64Array, &'a Float64Array);
+    fn metrics(columns: &[ArrayRef]) -> (&Float64Array, &Float64Array) {
+        (columns[0].as_primitive::<Float64Type>(), columns[1].as_primitive::<Float64Type>())
+    }
+    fn push((numerators, denominators): &(&Float64Array, &Float64Array), row: usize, arm: &mut CoMoments) -> Result<bool> {
+        let Some(numerator) = finite_at(numerators, row, "numerator")? else { return Ok(false) };
+        let Some(denominator) = finite_at(denominators, row, "denominator")? else { return Ok(false) };
+        arm.push(denominator, numerator);
+        Ok(true)
+    }
+    fn finish(state: &TestState<CoMoments>) -> Option<RatioTest> {
+        compare::ratio_of_groups(&state.groups, state.settings_or_default())
     }
 }
 

@@ -14,7 +14,7 @@ pub mod example;
 mod results;
 mod scalars;
 
-use aggregates::{CupedAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
+use aggregates::{CupedAgg, RatioAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
 use datafusion::logical_expr::{AggregateUDF, DocSection, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -25,7 +25,12 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
 
 /// Every aggregate of pg_ab.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
-    vec![TwoArmAggregate::<TTestAgg>::udaf(), TwoArmAggregate::<ZTestAgg>::udaf(), TwoArmAggregate::<CupedAgg>::udaf()]
+    vec![
+        TwoArmAggregate::<TTestAgg>::udaf(),
+        TwoArmAggregate::<ZTestAgg>::udaf(),
+        TwoArmAggregate::<CupedAgg>::udaf(),
+        TwoArmAggregate::<RatioAgg>::udaf(),
+    ]
 }
 
 /// Registers every pg_ab function with the context's function registry, where planners

@@ -156,6 +156,19 @@ async fn aggregates_match_scipy_across_partitions() {
         checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
     })
     .await;
+    each_case("ratio", async |ctx, name, case, checker| {
+        let (c, t) = (&case["control"], &case["treatment"]);
+        let table = arms_table(&[
+            ("numerator", f64s_of(&c["numerator"]), f64s_of(&t["numerator"])),
+            ("denominator", f64s_of(&c["denominator"]), f64s_of(&t["denominator"])),
+        ]);
+        ctx.register_table("arms", Arc::new(table)).expect("register");
+        let sql = format!("SELECT ab_ratio_agg(is_treatment, numerator, denominator, {}, {}) FROM arms", lit(f64_of(&case["alpha"])), text(str_of(&case["alternative"])));
+        let batch = query(ctx, &sql).await;
+        ctx.deregister_table("arms").expect("deregister");
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
     each_case("ztest", async |ctx, name, case, checker| {
         let (x_c, n_c, x_t, n_t) = (i64_of(&case["x_c"]), i64_of(&case["n_c"]), i64_of(&case["x_t"]), i64_of(&case["n_t"]));
         if n_c + n_t > 200_000 {

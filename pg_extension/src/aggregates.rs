@@ -1,4 +1,4 @@
-//! The aggregates `ab_ztest_agg`, `ab_ttest_agg` and `ab_cuped_agg`.
+//! The aggregates `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg` and `ab_ratio_agg`.
 //!
 //! Each keeps one `ab_core` accumulator per arm in an `internal` state allocated in the
 //! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
@@ -7,6 +7,7 @@
 //! answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
 
 use crate::comparisons::{cuped_row, ttest_row, ztest_row};
+use crate::sql_glue::record;
 use crate::sql_glue::OrRaise;
 use ab_core::aggregate::TestState;
 use ab_core::compare;
@@ -226,4 +227,60 @@ fn ab_cuped_agg_serialize(state: Internal) -> Vec<u8> {
 #[pg_extern(immutable, strict, parallel_safe)]
 fn ab_cuped_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
     deserialize::<CoMoments>(bytes)
+}
+
+// ---- ab_ratio_agg(is_treatment, numerator, denominator [, alpha [, alternative]]) ----
+
+// The state is CUPED's (co-moments of a pair per arm), so the combine, serialize and
+// deserialize functions are ab_cuped_agg's; only the transitions (argument names) and the
+// final function differ.
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ratio_agg_sfunc")]
+fn ab_ratio_agg_sfunc_plain(
+    state: Internal,
+    is_treatment: Option<bool>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_ratio_agg_sfunc_alternative(state, is_treatment, numerator, denominator, Some(0.05), Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ratio_agg_sfunc")]
+fn ab_ratio_agg_sfunc_alpha(
+    state: Internal,
+    is_treatment: Option<bool>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    alpha: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_ratio_agg_sfunc_alternative(state, is_treatment, numerator, denominator, alpha, Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ratio_agg_sfunc")]
+fn ab_ratio_agg_sfunc_alternative(
+    mut state: Internal,
+    is_treatment: Option<bool>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    alpha: Option<f64>,
+    alternative: Option<&str>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    let (Some(is_treatment), Some(numerator), Some(denominator), Some(alpha), Some(alternative)) =
+        (is_treatment, numerator, denominator, alpha, alternative)
+    else {
+        return state;
+    };
+    let current = state_mut::<CoMoments>(&mut state, fcinfo);
+    current.use_settings(alpha, alternative).or_raise();
+    current.groups.group_mut(is_treatment).push(finite("denominator", denominator), finite("numerator", numerator));
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ratio_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ratio_result")> {
+    let state = state_ref::<CoMoments>(&state)?;
+    compare::ratio_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_ratio_result", fcinfo, &r))
 }

@@ -598,6 +598,60 @@ def winsorize_cases():
     return [{"value": v, "lo": lo, "hi": hi, "expected": float(np.clip(v, lo, hi))} for v, lo, hi in grid]
 
 
+
+def ratio_expected(control, treatment, alpha, alternative):
+    """Deng et al. (2018): the ratio of means per arm and its delta-method variance, from raw
+    (numerator, denominator) pairs with numpy; a z-test on the difference."""
+    def arm(pairs):
+        num, den = np.asarray(pairs["numerator"], float), np.asarray(pairs["denominator"], float)
+        n, mu_n, mu_d = len(num), num.mean(), den.mean()
+        if n < 2:
+            return mu_n / mu_d, math.nan, n
+        s_nn, s_dd = np.var(num, ddof=1), np.var(den, ddof=1)
+        s_nd = np.cov(num, den, ddof=1)[0, 1]
+        return mu_n / mu_d, (s_nn / mu_d**2 - 2 * mu_n * s_nd / mu_d**3 + mu_n**2 * s_dd / mu_d**4) / n, n
+    (r_c, v_c, n_c), (r_t, v_t, n_t) = arm(control), arm(treatment)
+    diff = r_t - r_c
+    se = math.sqrt(v_c + v_t) if not math.isnan(v_c + v_t) else math.nan
+    defined = se == se and se > 0
+    z = diff / se if defined else None
+    p = {"two-sided": 2 * stats.norm.sf(abs(z)), "larger": stats.norm.sf(z), "smaller": stats.norm.cdf(z)}[alternative] if defined else None
+    q = critical(alternative, alpha, stats.norm)
+    ci_low, ci_high = interval(diff, q, se, alternative) if defined else (None, None)
+    rel = diff / r_c
+    if defined:
+        rel_se = math.sqrt(v_t / r_c**2 + r_t**2 * v_c / r_c**4)
+        rel_low, rel_high = interval(rel, q, rel_se, alternative)
+    else:
+        rel_low, rel_high = None, None
+    return {"ratio_c": r_c, "ratio_t": r_t, "diff": diff, "rel_lift": num(rel), "z": num(z), "p_value": num(p),
+            "ci_low": num(ci_low), "ci_high": num(ci_high), "rel_ci_low": num(rel_low), "rel_ci_high": num(rel_high),
+            "significant": significant(p, alpha)}
+
+
+def ratio_arm_data(n, per_session, sessions_mean):
+    sessions = 1 + RNG.poisson(sessions_mean - 1, n)
+    revenue = np.array([RNG.gamma(2.0, per_session / 2.0, s).sum() for s in sessions])
+    return {"numerator": [round(float(v), 4) for v in revenue], "denominator": [float(s) for s in sessions]}
+
+
+def ratio_cases():
+    datasets = [
+        ("revenue per session n=2000", ratio_arm_data(2000, 3.0, 4.0), ratio_arm_data(2000, 3.15, 4.0)),
+        ("clicks per pageview n=300", ratio_arm_data(300, 0.2, 8.0), ratio_arm_data(300, 0.2, 8.0)),
+        ("small", {"numerator": [3.0, 0.0, 5.5], "denominator": [2.0, 1.0, 4.0]},
+                  {"numerator": [4.0, 2.0, 1.0, 6.0], "denominator": [3.0, 1.0, 1.0, 5.0]}),
+        ("one unit in treatment", {"numerator": [3.0, 0.0, 5.5], "denominator": [2.0, 1.0, 4.0]},
+                                  {"numerator": [4.0], "denominator": [3.0]}),
+    ]
+    cases = []
+    for name, control, treatment in datasets:
+        for alternative in ALTERNATIVES:
+            cases.append({"name": f"{name} {alternative}", "control": control, "treatment": treatment, "alpha": 0.05,
+                          "alternative": alternative, "expected": ratio_expected(control, treatment, 0.05, alternative)})
+    return cases
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -607,7 +661,7 @@ def main():
         "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
         "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
-        "msprt": msprt_cases(), "winsorize": winsorize_cases(),
+        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:

@@ -64,6 +64,8 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_ztest_agg(g, c, 0.05, 'up') FROM (VALUES (true, true), (false, false)) d(g, c)", "alternative"),
     ("SELECT ab_ttest_agg(g, v) FROM (VALUES (true, 'NaN'::float8), (false, 2.0)) d(g, v)", "value"),
     ("SELECT ab_cuped_agg(g, v, x) FROM (VALUES (true, 1.0::float8, 'Infinity'::float8)) d(g, v, x)", "covariate"),
+    ("SELECT ab_ratio_agg(g, n, d) FROM (VALUES (true, 1.0::float8, 'NaN'::float8)) x(g, n, d)", "denominator"),
+    ("SELECT ab_ratio_agg(g, n, d, 0.05, 'up') FROM (VALUES (true, 1.0::float8, 2.0::float8)) x(g, n, d)", "alternative"),
 ];
 
 #[test]

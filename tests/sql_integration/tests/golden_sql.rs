@@ -125,6 +125,22 @@ fn ab_cuped_agg_matches_reference() {
 }
 
 #[test]
+fn ab_ratio_agg_matches_delta_method_reference() {
+    each_case("ratio", |client, name, case, checker| {
+        let arm = |key: &str, series: &str| f64s_of(&case[key][series]);
+        let (alpha, alternative) = (f64_of(&case["alpha"]), str_of(&case["alternative"]));
+        let row = query_one(
+            client,
+            "SELECT (ab_ratio_agg(is_treatment, numerator, denominator, $5, $6)).* FROM (
+                 SELECT false AS is_treatment, unnest($1::float8[]) AS numerator, unnest($2::float8[]) AS denominator
+                 UNION ALL SELECT true, unnest($3::float8[]), unnest($4::float8[])) rows",
+            &[&arm("control", "numerator"), &arm("control", "denominator"), &arm("treatment", "numerator"), &arm("treatment", "denominator"), &alpha, &alternative],
+        );
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
+}
+
+#[test]
 fn planning_functions_match_reference() {
     let design = |case: &Value| (f64_of(&case["alpha"]), str_of(&case["alternative"]).to_owned(), i64_of(&case["comparisons"]) as i32);
     each_case("sample_size_prop", |client, name, case, checker| {

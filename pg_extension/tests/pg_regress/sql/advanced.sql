@@ -43,6 +43,16 @@ SELECT p.experiment, c.p99,
 FROM purchases p JOIN caps c USING (experiment)
 GROUP BY p.experiment, c.p99 ORDER BY p.experiment;
 
+-- Revenue per session, a ratio metric: one row per user with the user's revenue and sessions;
+-- the ratio of sums per arm, compared by the delta method.
+CREATE TEMP TABLE visits AS
+SELECT i % 2 = 1 AS is_treatment, 1 + i % 5 AS sessions,
+       (1 + i % 5) * (3.0 + (i % 7) * 0.5) + CASE WHEN i % 2 = 1 THEN 0.4 ELSE 0 END AS revenue
+FROM generate_series(1, 4000) i;
+SELECT round(ratio_c::numeric, 6) AS revenue_per_session_c, round(ratio_t::numeric, 6) AS revenue_per_session_t,
+       round(rel_lift::numeric, 6) AS rel_lift, round(z::numeric, 4) AS z, p_value < 0.001 AS significant_at_0_001
+FROM (SELECT (ab_ratio_agg(is_treatment, revenue, sessions)).* FROM visits) r;
+
 -- Bad input is an ERROR with SQLSTATE 22023 that names the argument.
 SELECT ab_bayes_prop(11, 10, 5, 10);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
@@ -51,4 +61,6 @@ SELECT ab_thompson_weights(ARRAY[1, 2], ARRAY[10]);
 SELECT ab_msprt(0.1, 0, 0.01);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT ab_winsorize(5, 3, 1);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ab_ratio_agg(true, 1.0, 'NaN');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
