@@ -224,6 +224,21 @@ group_state!(Moments);
 group_state!(CoMoments);
 group_state!(Proportion);
 
+/// Two arms of a second experiment inside each arm of a first: the 2×2 cells of an
+/// interaction test are a `TwoGroups<TwoGroups<Moments>>`.
+impl<S: GroupState> GroupState for TwoGroups<S> {
+    const ENCODED_LEN: usize = 2 * S::ENCODED_LEN;
+    fn merge_from(&mut self, other: &Self) {
+        self.merge(other)
+    }
+    fn encode_into(&self, out: &mut [u8]) {
+        out.copy_from_slice(&self.to_bytes())
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        Self::from_bytes(bytes)
+    }
+}
+
 /// One accumulator per arm of an experiment: control and treatment.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TwoGroups<S> {

@@ -304,3 +304,17 @@ fn ratio_matches_delta_method_reference() {
         checker.record(name, &case["expected"], |field| field_of(&actual, field));
     });
 }
+
+#[test]
+fn interaction_matches_welch_satterthwaite_reference() {
+    each_case("interaction", |name, case, checker| {
+        let mut groups = TwoGroups::<TwoGroups<Moments>>::default();
+        for (key, a, b) in [("00", false, false), ("01", false, true), ("10", true, false), ("11", true, true)] {
+            for value in f64s_of(&case["cells"][key]) {
+                groups.group_mut(a).group_mut(b).push(value);
+            }
+        }
+        let actual = compare::interaction_of_groups(&groups, settings(case)).expect("defined");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}

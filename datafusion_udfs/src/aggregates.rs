@@ -10,9 +10,9 @@ use crate::args::{invalid, plan_error};
 use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::ResultRecord;
 use ab_core::aggregate::TestState;
-use ab_core::compare::{self, Cuped, RatioTest, TTest, ZTest};
+use ab_core::compare::{self, Cuped, InteractionTest, RatioTest, TTest, ZTest};
 use ab_core::error::check_finite;
-use ab_core::moments::{CoMoments, GroupState, Moments, Proportion};
+use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
@@ -50,6 +50,8 @@ pub struct ZTestAgg;
 pub struct CupedAgg;
 #[derive(Debug)]
 pub struct RatioAgg;
+#[derive(Debug)]
+pub struct InteractionAgg;
 
 fn finite_at(values: &Float64Array, row: usize, argument: &'static str) -> Result<Option<f64>> {
     if values.is_null(row) {
@@ -143,6 +145,32 @@ impl TwoArmTest for RatioAgg {
     }
     fn finish(state: &TestState<CoMoments>) -> Option<RatioTest> {
         compare::ratio_of_groups(&state.groups, state.settings_or_default())
+    }
+}
+
+/// The first boolean is experiment A's arm (the two "groups"), the second is B's, which
+/// splits each of A's arms in two: the four cells of the 2×2.
+impl TwoArmTest for InteractionAgg {
+    type State = TwoGroups<Moments>;
+    type Output = InteractionTest;
+    const NAME: &'static str = "ab_interaction_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Boolean, DataType::Float64];
+    const DESCRIPTION: &'static str = "Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with a Welch-Satterthwaite t-test; rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_interaction_agg(a_is_treatment, b_is_treatment, value [, alpha [, alternative]])";
+    type Metrics<'a> = (&'a BooleanArray, &'a Float64Array);
+    fn metrics(columns: &[ArrayRef]) -> (&BooleanArray, &Float64Array) {
+        (columns[0].as_boolean(), columns[1].as_primitive::<Float64Type>())
+    }
+    fn push((b_arms, values): &(&BooleanArray, &Float64Array), row: usize, cells: &mut TwoGroups<Moments>) -> Result<bool> {
+        if b_arms.is_null(row) {
+            return Ok(false);
+        }
+        let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
+        cells.group_mut(b_arms.value(row)).push(value);
+        Ok(true)
+    }
+    fn finish(state: &TestState<TwoGroups<Moments>>) -> Option<InteractionTest> {
+        compare::interaction_of_groups(&state.groups, state.settings_or_default())
     }
 }
 

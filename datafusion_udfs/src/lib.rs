@@ -14,7 +14,7 @@ pub mod example;
 mod results;
 mod scalars;
 
-use aggregates::{CupedAgg, RatioAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
+use aggregates::{CupedAgg, InteractionAgg, RatioAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
 use datafusion::logical_expr::{AggregateUDF, DocSection, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -30,6 +30,7 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
         TwoArmAggregate::<ZTestAgg>::udaf(),
         TwoArmAggregate::<CupedAgg>::udaf(),
         TwoArmAggregate::<RatioAgg>::udaf(),
+        TwoArmAggregate::<InteractionAgg>::udaf(),
     ]
 }
 

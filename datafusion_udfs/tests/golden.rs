@@ -169,6 +169,19 @@ async fn aggregates_match_scipy_across_partitions() {
         checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
     })
     .await;
+    each_case("interaction", async |ctx, name, case, checker| {
+        let mut rows = Vec::new();
+        for (key, a, b) in [("00", false, false), ("01", false, true), ("10", true, false), ("11", true, true)] {
+            rows.extend(f64s_of(&case["cells"][key]).into_iter().map(|v| format!("({a}, {b}, {})", lit(v))));
+        }
+        let sql = format!(
+            "SELECT ab_interaction_agg(a, b, value, {}, {}) FROM (VALUES {}) AS cells(a, b, value)",
+            lit(f64_of(&case["alpha"])), text(str_of(&case["alternative"])), rows.join(", ")
+        );
+        let batch = query(ctx, &sql).await;
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
     each_case("ztest", async |ctx, name, case, checker| {
         let (x_c, n_c, x_t, n_t) = (i64_of(&case["x_c"]), i64_of(&case["n_c"]), i64_of(&case["x_t"]), i64_of(&case["n_t"]));
         if n_c + n_t > 200_000 {

@@ -1,4 +1,5 @@
-//! The aggregates `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg` and `ab_ratio_agg`.
+//! The aggregates `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg`, `ab_ratio_agg` and
+//! `ab_interaction_agg`.
 //!
 //! Each keeps one `ab_core` accumulator per arm in an `internal` state allocated in the
 //! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
@@ -11,7 +12,7 @@ use crate::sql_glue::record;
 use crate::sql_glue::OrRaise;
 use ab_core::aggregate::TestState;
 use ab_core::compare;
-use ab_core::moments::{CoMoments, GroupState, Moments, Proportion};
+use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use ab_core::error::check_finite;
 use pgrx::pg_sys::FunctionCallInfo;
 use pgrx::prelude::*;
@@ -283,4 +284,72 @@ fn ab_ratio_agg_sfunc_alternative(
 fn ab_ratio_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ratio_result")> {
     let state = state_ref::<CoMoments>(&state)?;
     compare::ratio_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_ratio_result", fcinfo, &r))
+}
+
+// ---- ab_interaction_agg(a_is_treatment, b_is_treatment, value [, alpha [, alternative]]) ----
+
+/// Experiment A's arms, each split by experiment B's: the four cells of the 2×2.
+type Cells = TwoGroups<Moments>;
+
+#[pg_extern(immutable, parallel_safe, name = "ab_interaction_agg_sfunc")]
+fn ab_interaction_agg_sfunc_plain(
+    state: Internal,
+    a_is_treatment: Option<bool>,
+    b_is_treatment: Option<bool>,
+    value: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_interaction_agg_sfunc_alternative(state, a_is_treatment, b_is_treatment, value, Some(0.05), Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_interaction_agg_sfunc")]
+fn ab_interaction_agg_sfunc_alpha(
+    state: Internal,
+    a_is_treatment: Option<bool>,
+    b_is_treatment: Option<bool>,
+    value: Option<f64>,
+    alpha: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_interaction_agg_sfunc_alternative(state, a_is_treatment, b_is_treatment, value, alpha, Some("two-sided"), fcinfo)
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_interaction_agg_sfunc")]
+fn ab_interaction_agg_sfunc_alternative(
+    mut state: Internal,
+    a_is_treatment: Option<bool>,
+    b_is_treatment: Option<bool>,
+    value: Option<f64>,
+    alpha: Option<f64>,
+    alternative: Option<&str>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    let (Some(a), Some(b), Some(value), Some(alpha), Some(alternative)) = (a_is_treatment, b_is_treatment, value, alpha, alternative) else {
+        return state;
+    };
+    let current = state_mut::<Cells>(&mut state, fcinfo);
+    current.use_settings(alpha, alternative).or_raise();
+    current.groups.group_mut(a).group_mut(b).push(finite("value", value));
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_interaction_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_interaction_result")> {
+    let state = state_ref::<Cells>(&state)?;
+    compare::interaction_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_interaction_result", fcinfo, &r))
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_interaction_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
+    combine::<Cells>(left, right, fcinfo)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_interaction_agg_serialize(state: Internal) -> Vec<u8> {
+    serialize::<Cells>(state)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_interaction_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    deserialize::<Cells>(bytes)
 }

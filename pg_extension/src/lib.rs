@@ -35,6 +35,9 @@ CREATE TYPE ab_bayes_result AS (
     prob_t_better float8, expected_loss_t float8, expected_loss_c float8, ci_low float8, ci_high float8
 );
 CREATE TYPE ab_msprt_result AS (p_value float8, cs_low float8, cs_high float8);
+CREATE TYPE ab_interaction_result AS (
+    contrast float8, se float8, t float8, df float8, p_value float8, ci_low float8, ci_high float8, significant boolean
+);
 CREATE TYPE ab_ratio_result AS (
     ratio_c float8, ratio_t float8, diff float8, rel_lift float8, z float8, p_value float8,
     ci_low float8, ci_high float8, rel_ci_low float8, rel_ci_high float8, significant boolean
@@ -45,6 +48,7 @@ COMMENT ON TYPE ab_cuped_result IS 'Result of ab_cuped_agg: Welch t-test on the 
 COMMENT ON TYPE ab_srm_result IS 'Result of ab_srm: chi-square test of the observed split';
 COMMENT ON TYPE ab_bayes_result IS 'Result of ab_bayes_prop and ab_bayes_mean: P(treatment better), expected loss of each choice, 95% credible interval of the difference';
 COMMENT ON TYPE ab_ratio_result IS 'Result of ab_ratio_agg: ratio metric per arm compared by the delta method';
+COMMENT ON TYPE ab_interaction_result IS 'Result of ab_interaction_agg: the 2x2 interaction contrast of two experiments';
 COMMENT ON TYPE ab_msprt_result IS 'Result of ab_msprt: always-valid p-value and confidence sequence';
 "#,
     name = "result_types",
@@ -163,6 +167,31 @@ CREATE AGGREGATE ab_ratio_agg(is_treatment boolean, numerator float8, denominato
 COMMENT ON AGGREGATE ab_ratio_agg(boolean, float8, float8, float8, text) IS 'Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped';
 COMMENT ON FUNCTION ab_ratio_agg_sfunc(internal, boolean, float8, float8, float8, text) IS 'Transition function of ab_ratio_agg';
 COMMENT ON FUNCTION ab_ratio_agg_final(internal) IS 'Final function of ab_ratio_agg';
+CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8) (
+    SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
+    COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_interaction_agg(boolean, boolean, float8) IS 'Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_interaction_agg_sfunc(internal, boolean, boolean, float8) IS 'Transition function of ab_interaction_agg';
+CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8, alpha float8) (
+    SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
+    COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_interaction_agg(boolean, boolean, float8, float8) IS 'Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_interaction_agg_sfunc(internal, boolean, boolean, float8, float8) IS 'Transition function of ab_interaction_agg';
+CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8, alpha float8, alternative text) (
+    SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
+    COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_interaction_agg(boolean, boolean, float8, float8, text) IS 'Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test against the alternative; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_interaction_agg_sfunc(internal, boolean, boolean, float8, float8, text) IS 'Transition function of ab_interaction_agg';
+COMMENT ON FUNCTION ab_interaction_agg_final(internal) IS 'Final function of ab_interaction_agg';
+COMMENT ON FUNCTION ab_interaction_agg_combine(internal, internal) IS 'Combine function of ab_interaction_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_interaction_agg_serialize(internal) IS 'Serial function of ab_interaction_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_interaction_agg_deserialize(bytea, internal) IS 'Deserial function of ab_interaction_agg (parallel aggregation)';
 COMMENT ON FUNCTION ab_hash(text, text) IS 'Uniform draw in [0, 1) of a unit for a salt: (XXH3_64(salt || '':'' || unit) >> 11) * 2^-53';
 COMMENT ON FUNCTION ab_bucket(text, text, integer) IS 'floor(ab_hash(unit, salt) * buckets), in [0, buckets)';
 COMMENT ON FUNCTION ab_assign(text, text, float8[]) IS '1-based index of the variant a unit is assigned to, by weights';

@@ -652,6 +652,33 @@ def ratio_cases():
     return cases
 
 
+
+def interaction_expected(cells, alpha, alternative):
+    """The 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite df, from raw data."""
+    arrays = {k: np.asarray(v, float) for k, v in cells.items()}
+    means = {k: float(np.mean(v)) for k, v in arrays.items()}
+    contrast = (means["11"] - means["10"]) - (means["01"] - means["00"])
+    v = {k: float(np.var(a, ddof=1)) / len(a) for k, a in arrays.items()}
+    total = math.fsum(v.values())
+    df = total**2 / math.fsum(v[k] ** 2 / (len(arrays[k]) - 1) for k in v)
+    se = math.sqrt(total)
+    t = contrast / se
+    p = float({"two-sided": 2 * stats.t.sf(abs(t), df), "larger": stats.t.sf(t, df), "smaller": stats.t.cdf(t, df)}[alternative])
+    ci_low, ci_high = interval(contrast, critical(alternative, alpha, stats.t(df)), se, alternative)
+    return {"contrast": contrast, "se": se, "t": t, "df": df, "p_value": p, "ci_low": num(ci_low),
+            "ci_high": num(ci_high), "significant": significant(p, alpha)}
+
+
+def interaction_cases():
+    def cells(n, effect_a, effect_b, interaction, sd=2.0):
+        return {f"{a}{b}": [float(x) for x in RNG.normal(10 + effect_a * a + effect_b * b + interaction * a * b, sd, n)]
+                for a in (0, 1) for b in (0, 1)}
+    datasets = [("no interaction n=400", cells(400, 0.5, 0.3, 0.0)), ("interaction n=1000", cells(1000, 0.5, 0.3, 0.6)),
+                ("small", {"00": [1.0, 2.0, 3.0], "01": [2.0, 2.5], "10": [3.0, 1.0, 4.0, 2.0], "11": [6.0, 5.0, 7.5]})]
+    return [{"name": f"{name} {alternative}", "cells": c, "alpha": 0.05, "alternative": alternative,
+             "expected": interaction_expected(c, 0.05, alternative)} for name, c in datasets for alternative in ALTERNATIVES]
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -661,7 +688,7 @@ def main():
         "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
         "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
-        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(),
+        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:

@@ -141,6 +141,22 @@ fn ab_ratio_agg_matches_delta_method_reference() {
 }
 
 #[test]
+fn ab_interaction_agg_matches_welch_satterthwaite_reference() {
+    each_case("interaction", |client, name, case, checker| {
+        let cell = |key: &str| f64s_of(&case["cells"][key]);
+        let (alpha, alternative) = (f64_of(&case["alpha"]), str_of(&case["alternative"]));
+        let row = query_one(
+            client,
+            "SELECT (ab_interaction_agg(a, b, value, $5, $6)).* FROM (
+                 SELECT false AS a, false AS b, unnest($1::float8[]) AS value UNION ALL SELECT false, true, unnest($2::float8[])
+                 UNION ALL SELECT true, false, unnest($3::float8[]) UNION ALL SELECT true, true, unnest($4::float8[])) rows",
+            &[&cell("00"), &cell("01"), &cell("10"), &cell("11"), &alpha, &alternative],
+        );
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
+}
+
+#[test]
 fn planning_functions_match_reference() {
     let design = |case: &Value| (f64_of(&case["alpha"]), str_of(&case["alternative"]).to_owned(), i64_of(&case["comparisons"]) as i32);
     each_case("sample_size_prop", |client, name, case, checker| {

@@ -53,6 +53,15 @@ SELECT round(ratio_c::numeric, 6) AS revenue_per_session_c, round(ratio_t::numer
        round(rel_lift::numeric, 6) AS rel_lift, round(z::numeric, 4) AS z, p_value < 0.001 AS significant_at_0_001
 FROM (SELECT (ab_ratio_agg(is_treatment, revenue, sessions)).* FROM visits) r;
 
+-- Two experiments ran on the same users: a new price (A) and a new checkout (B). Does B's
+-- effect depend on A? The 2x2 interaction contrast (m11 - m10) - (m01 - m00).
+CREATE TEMP TABLE overlap AS
+SELECT i % 2 = 1 AS new_price, (i / 2) % 2 = 1 AS new_checkout,
+       10.0 + (i % 2) * 0.5 + ((i / 2) % 2) * 0.3 + CASE WHEN i % 4 = 3 THEN 0.8 ELSE 0 END + (i % 11) * 0.1 AS revenue
+FROM generate_series(1, 8000) i;
+SELECT round(contrast::numeric, 4) AS contrast, round(se::numeric, 4) AS se, p_value < 0.001 AS interacts
+FROM (SELECT (ab_interaction_agg(new_price, new_checkout, revenue)).* FROM overlap) r;
+
 -- Bad input is an ERROR with SQLSTATE 22023 that names the argument.
 SELECT ab_bayes_prop(11, 10, 5, 10);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
