@@ -13,15 +13,20 @@ pub struct TestState<S> {
     pub groups: TwoGroups<S>,
     /// The first row's alpha and alternative; `None` until a row gives them.
     pub settings: Option<TestSettings>,
+    /// The first row's parameter of the test, for those that take one (the mSPRT's τ², the
+    /// confidence sequence's N*).
+    pub parameter: Option<f64>,
 }
 
-/// Bytes after the groups: a presence flag, alpha, and the alternative's code.
-const SETTINGS_LEN: usize = 10;
+/// Bytes after the groups: a presence flag, alpha, the alternative's code, a presence flag
+/// and the parameter.
+const SETTINGS_LEN: usize = 19;
 
 impl<S: GroupState> TestState<S> {
     pub fn merge(&mut self, other: &Self) {
         self.groups.merge(&other.groups);
         self.settings = self.settings.or(other.settings);
+        self.parameter = self.parameter.or(other.parameter);
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -34,6 +39,8 @@ impl<S: GroupState> TestState<S> {
             Alternative::Larger => 1,
             Alternative::Smaller => 2,
         });
+        bytes.push(u8::from(self.parameter.is_some()));
+        bytes.extend_from_slice(&self.parameter.unwrap_or_default().to_le_bytes());
         bytes
     }
 
@@ -47,9 +54,11 @@ impl<S: GroupState> TestState<S> {
             _ => return None,
         };
         let alpha = f64::from_le_bytes(settings[1..9].try_into().ok()?);
+        let parameter = f64::from_le_bytes(settings[11..19].try_into().ok()?);
         Some(Self {
             groups: TwoGroups::from_bytes(groups)?,
             settings: (settings[0] == 1).then_some(TestSettings { alpha, alternative }),
+            parameter: (settings[10] == 1).then_some(parameter),
         })
     }
 }
@@ -59,6 +68,14 @@ impl<S> TestState<S> {
     pub fn use_settings(&mut self, alpha: f64, alternative: &str) -> Result<()> {
         if self.settings.is_none() {
             self.settings = Some(TestSettings::new(alpha, alternative)?);
+        }
+        Ok(())
+    }
+
+    /// Takes the first row's parameter, checked by `check`; later rows share it.
+    pub fn use_parameter(&mut self, value: f64, check: impl Fn(f64) -> Result<f64>) -> Result<()> {
+        if self.parameter.is_none() {
+            self.parameter = Some(check(value)?);
         }
         Ok(())
     }
@@ -82,8 +99,10 @@ mod tests {
         state.groups.group_mut(false).push(1.0);
         assert_eq!(TestState::<Moments>::from_bytes(&state.to_bytes()).map(|s| s.settings), Some(None));
         state.use_settings(0.01, "smaller").expect("valid settings");
+        state.use_parameter(0.25, Ok).expect("valid parameter");
         let decoded = TestState::<Moments>::from_bytes(&state.to_bytes()).expect("decodes");
         assert_eq!(decoded.settings, state.settings);
+        assert_eq!(decoded.parameter, Some(0.25));
         assert_eq!(decoded.groups, state.groups);
         assert!(TestState::<Moments>::from_bytes(&state.to_bytes()[1..]).is_none());
     }

@@ -318,3 +318,15 @@ fn interaction_matches_welch_satterthwaite_reference() {
         checker.record(name, &case["expected"], |field| field_of(&actual, field));
     });
 }
+
+#[test]
+fn sequential_aggregates_match_reference_from_raw_data() {
+    each_case("sequential_data", |name, case, checker| {
+        let groups = moments_groups(&f64s_of(&case["control"]), &f64s_of(&case["treatment"]));
+        let alpha = f64_of(&case["alpha"]);
+        let msprt = ab_core::sequential::msprt_of_groups(&groups, f64_of(&case["tau2"]), alpha).expect("valid").expect("defined");
+        checker.record(&format!("{name} msprt"), &case["msprt"], |field| field_of(&msprt, field));
+        let sequence = ab_core::sequential::seq_ttest_of_groups(&groups, alpha, f64_of(&case["tuning_n"])).expect("valid").expect("defined");
+        checker.record(&format!("{name} seq_ttest"), &case["seq_ttest"], |field| field_of(&sequence, field));
+    });
+}

@@ -8,7 +8,7 @@ use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::{self, TTest, TestSettings, ZTest};
 use ab_core::planning::{self, Design, RatePair};
 use ab_core::bayes::{self, Bayes};
-use ab_core::sequential::{self, Msprt};
+use ab_core::sequential::{self, AlwaysValid};
 use ab_core::srm::{self, Correction, Srm};
 use ab_core::{assign, outliers, InvalidArgument};
 use datafusion::arrow::array::{
@@ -72,7 +72,7 @@ enum Out {
     Srm(Srm),
     /// `None` where the statistic is undefined (NULL).
     Bayes(Option<Bayes>),
-    Msprt(Msprt),
+    Sequential(AlwaysValid),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,7 +87,7 @@ enum Returns {
     TTest,
     Srm,
     Bayes,
-    Msprt,
+    Sequential,
 }
 
 impl Returns {
@@ -103,7 +103,7 @@ impl Returns {
             Self::TTest => struct_type::<TTest>(),
             Self::Srm => struct_type::<Srm>(),
             Self::Bayes => struct_type::<Bayes>(),
-            Self::Msprt => struct_type::<Msprt>(),
+            Self::Sequential => struct_type::<AlwaysValid>(),
         }
     }
 }
@@ -275,8 +275,8 @@ fn build(returns: Returns, values: Vec<Option<Out>>) -> ArrayRef {
             Some(Out::Bayes(r)) => r,
             _ => None,
         }).collect::<Vec<_>>()),
-        Returns::Msprt => to_struct_array(&values.into_iter().map(|v| match v {
-            Some(Out::Msprt(r)) => Some(r),
+        Returns::Sequential => to_struct_array(&values.into_iter().map(|v| match v {
+            Some(Out::Sequential(r)) => Some(r),
             _ => None,
         }).collect::<Vec<_>>()),
     }
@@ -434,8 +434,8 @@ pub fn all() -> Vec<ScalarUDF> {
         }]),
         RowFunction::udf("ab_msprt", "Mixture SPRT (normal mixture N(0, tau2)): always-valid p-value and confidence sequence of a difference.", vec![Overload {
             params: vec![param("diff", Float), param("variance", Float), param("tau2", Float), alpha()],
-            returns: Returns::Msprt,
-            body: |c, r| sequential::msprt(c[0].float(r), c[1].float(r), c[2].float(r), c[3].float(r)).map(Out::Msprt),
+            returns: Returns::Sequential,
+            body: |c, r| sequential::msprt(c[0].float(r), c[1].float(r), c[2].float(r), c[3].float(r)).map(Out::Sequential),
         }]),
         RowFunction::udf("ab_winsorize", "The value capped to [lo, hi].", vec![Overload {
             params: vec![param("value", Float), param("lo", Float), param("hi", Float)],

@@ -38,7 +38,7 @@ pub(crate) fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCal
     }
 }
 
-fn state_ref<S: GroupState>(state: &Internal) -> Option<&TestState<S>> {
+pub(crate) fn state_ref<S: GroupState>(state: &Internal) -> Option<&TestState<S>> {
     // SAFETY: as in `state_mut`.
     unsafe { state.get::<TestState<S>>() }
 }

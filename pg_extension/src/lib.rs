@@ -34,7 +34,7 @@ CREATE TYPE ab_srm_result AS (chi2 float8, df int4, p_value float8);
 CREATE TYPE ab_bayes_result AS (
     prob_t_better float8, expected_loss_t float8, expected_loss_c float8, ci_low float8, ci_high float8
 );
-CREATE TYPE ab_msprt_result AS (p_value float8, cs_low float8, cs_high float8);
+CREATE TYPE ab_sequential_result AS (p_value float8, cs_low float8, cs_high float8);
 CREATE TYPE ab_interaction_result AS (
     contrast float8, se float8, t float8, df float8, p_value float8, ci_low float8, ci_high float8, significant boolean
 );
@@ -49,7 +49,7 @@ COMMENT ON TYPE ab_srm_result IS 'Result of ab_srm: chi-square test of the obser
 COMMENT ON TYPE ab_bayes_result IS 'Result of ab_bayes_prop and ab_bayes_mean: P(treatment better), expected loss of each choice, 95% credible interval of the difference';
 COMMENT ON TYPE ab_ratio_result IS 'Result of ab_ratio_agg: ratio metric per arm compared by the delta method';
 COMMENT ON TYPE ab_interaction_result IS 'Result of ab_interaction_agg: the 2x2 interaction contrast of two experiments';
-COMMENT ON TYPE ab_msprt_result IS 'Result of ab_msprt: always-valid p-value and confidence sequence';
+COMMENT ON TYPE ab_sequential_result IS 'Result of ab_msprt, ab_msprt_agg and ab_seq_ttest_agg: always-valid p-value and confidence sequence';
 "#,
     name = "result_types",
     bootstrap
@@ -92,9 +92,9 @@ CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8, alpha float8, 
 COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8, float8, text) IS 'Welch t-test of value, treatment vs control at level alpha against the alternative; rows with NULLs are skipped';
 COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8, float8, text) IS 'Transition function of ab_ttest_agg';
 COMMENT ON FUNCTION ab_ttest_agg_final(internal) IS 'Final function of ab_ttest_agg';
-COMMENT ON FUNCTION ab_ttest_agg_combine(internal, internal) IS 'Combine function of ab_ttest_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ttest_agg_serialize(internal) IS 'Serial function of ab_ttest_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ttest_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ttest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ttest_agg_combine(internal, internal) IS 'Combine function of ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ttest_agg_serialize(internal) IS 'Serial function of ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ttest_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg (parallel aggregation)';
 CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean) (
     SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
     COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
@@ -192,6 +192,43 @@ COMMENT ON FUNCTION ab_interaction_agg_final(internal) IS 'Final function of ab_
 COMMENT ON FUNCTION ab_interaction_agg_combine(internal, internal) IS 'Combine function of ab_interaction_agg (parallel aggregation)';
 COMMENT ON FUNCTION ab_interaction_agg_serialize(internal) IS 'Serial function of ab_interaction_agg (parallel aggregation)';
 COMMENT ON FUNCTION ab_interaction_agg_deserialize(bytea, internal) IS 'Deserial function of ab_interaction_agg (parallel aggregation)';
+CREATE AGGREGATE ab_msprt_agg(is_treatment boolean, value float8, tau2 float8) (
+    SFUNC = ab_msprt_agg_sfunc, STYPE = internal, FINALFUNC = ab_msprt_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_msprt_agg(boolean, float8, float8) IS 'Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_msprt_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_msprt_agg';
+CREATE AGGREGATE ab_msprt_agg(is_treatment boolean, value float8, tau2 float8, alpha float8) (
+    SFUNC = ab_msprt_agg_sfunc, STYPE = internal, FINALFUNC = ab_msprt_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_msprt_agg(boolean, float8, float8, float8) IS 'Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_msprt_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_msprt_agg';
+COMMENT ON FUNCTION ab_msprt_agg_final(internal) IS 'Final function of ab_msprt_agg';
+CREATE AGGREGATE ab_seq_ttest_agg(is_treatment boolean, value float8) (
+    SFUNC = ab_seq_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_seq_ttest_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_seq_ttest_agg(boolean, float8) IS 'Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_seq_ttest_agg_sfunc(internal, boolean, float8) IS 'Transition function of ab_seq_ttest_agg';
+CREATE AGGREGATE ab_seq_ttest_agg(is_treatment boolean, value float8, alpha float8) (
+    SFUNC = ab_seq_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_seq_ttest_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_seq_ttest_agg(boolean, float8, float8) IS 'Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_seq_ttest_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_seq_ttest_agg';
+CREATE AGGREGATE ab_seq_ttest_agg(is_treatment boolean, value float8, alpha float8, tuning_n float8) (
+    SFUNC = ab_seq_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_seq_ttest_agg_final,
+    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_seq_ttest_agg(boolean, float8, float8, float8) IS 'Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_seq_ttest_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_seq_ttest_agg';
+COMMENT ON FUNCTION ab_seq_ttest_agg_final(internal) IS 'Final function of ab_seq_ttest_agg';
 COMMENT ON FUNCTION ab_hash(text, text) IS 'Uniform draw in [0, 1) of a unit for a salt: (XXH3_64(salt || '':'' || unit) >> 11) * 2^-53';
 COMMENT ON FUNCTION ab_bucket(text, text, integer) IS 'floor(ab_hash(unit, salt) * buckets), in [0, buckets)';
 COMMENT ON FUNCTION ab_assign(text, text, float8[]) IS '1-based index of the variant a unit is assigned to, by weights';

@@ -679,6 +679,39 @@ def interaction_cases():
              "expected": interaction_expected(c, 0.05, alternative)} for name, c in datasets for alternative in ALTERNATIVES]
 
 
+
+def msprt_formula(diff, v, tau2, alpha):
+    ratio = mpmath.sqrt(v / (v + tau2)) * mpmath.exp(tau2 * diff**2 / (2 * v * (v + tau2)))
+    half = mpmath.sqrt(v * (v + tau2) / tau2 * (-2 * mpmath.log(alpha) + mpmath.log((v + tau2) / v)))
+    return {"p_value": float(min(1, 1 / ratio)), "cs_low": float(diff - half), "cs_high": float(diff + half)}
+
+
+def sequential_data_cases():
+    """Both sequential aggregates from raw data: the mSPRT with V = s_t^2/n_t + s_c^2/n_c, and
+    the asymptotic confidence sequence (Waudby-Smith et al. eq. 9, GrowthBook's rho and p-value),
+    written out here with numpy."""
+    datasets = [("null n=300", list(RNG.normal(10, 3, 300)), list(RNG.normal(10, 3, 320))),
+                ("lift n=2000", list(RNG.normal(10, 3, 2000)), list(RNG.normal(10.5, 3, 2000))),
+                ("small", [3.0, 4.5, 2.5, 5.0], [5.5, 6.0, 4.5, 7.0, 5.0])]
+    cases = []
+    for name, control, treatment in datasets:
+        c, t = np.asarray(control), np.asarray(treatment)
+        diff = float(t.mean() - c.mean())
+        se2 = float(np.var(t, ddof=1) / len(t) + np.var(c, ddof=1) / len(c))
+        n = len(c) + len(t)
+        for alpha, tau2, tuning_n in [(0.05, 0.25, 5000.0), (0.01, 1.0, 500.0)]:
+            rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning_n
+            spread = n * rho2 + 1
+            half = math.sqrt(se2 * n) * math.sqrt(2 * spread * math.log(math.sqrt(spread) / alpha) / (n * n * rho2))
+            log_e = rho2 * (diff**2 * n / se2) / (2 * spread) - 0.5 * math.log(spread)
+            cases.append({"name": f"{name} alpha={alpha}", "control": [float(v) for v in control],
+                          "treatment": [float(v) for v in treatment], "alpha": alpha, "tau2": tau2, "tuning_n": tuning_n,
+                          "msprt": msprt_formula(diff, se2, tau2, alpha),
+                          "seq_ttest": {"p_value": min(1.0, math.exp(-log_e)) if log_e > 0 else 1.0,
+                                        "cs_low": diff - half, "cs_high": diff + half}})
+    return cases
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -688,7 +721,7 @@ def main():
         "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
         "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
-        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(),
+        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:

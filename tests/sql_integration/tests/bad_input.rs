@@ -68,6 +68,8 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_ratio_agg(g, n, d, 0.05, 'up') FROM (VALUES (true, 1.0::float8, 2.0::float8)) x(g, n, d)", "alternative"),
     ("SELECT ab_interaction_agg(a, b, v) FROM (VALUES (true, false, 'Infinity'::float8)) x(a, b, v)", "value"),
     ("SELECT ab_interaction_agg(a, b, v, 0) FROM (VALUES (true, false, 1.0::float8)) x(a, b, v)", "alpha"),
+    ("SELECT ab_msprt_agg(t, v, 0) FROM (VALUES (true, 1.0::float8), (true, 2.0), (false, 1.0), (false, 3.0)) x(t, v)", "tau2"),
+    ("SELECT ab_seq_ttest_agg(t, v, 0.05, -1) FROM (VALUES (true, 1.0::float8), (true, 2.0), (false, 1.0), (false, 3.0)) x(t, v)", "tuning_n"),
 ];
 
 #[test]

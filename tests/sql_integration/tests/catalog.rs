@@ -48,7 +48,11 @@ fn aggregates_have_combine_serial_and_deserial_functions() {
             &[],
         )
         .expect("catalog query");
-    assert_eq!(rows.len(), 15, "three arities of ab_ztest_agg, ab_ttest_agg, ab_cuped_agg, ab_ratio_agg, ab_interaction_agg");
+    assert_eq!(
+        rows.len(),
+        20,
+        "three arities of ab_ztest_agg, ab_ttest_agg, ab_cuped_agg, ab_ratio_agg, ab_interaction_agg, ab_seq_ttest_agg; two of ab_msprt_agg"
+    );
     for row in &rows {
         for column in 1..4 {
             assert_ne!(row.get::<_, String>(column), "-", "{} lacks a support function", row.get::<_, String>(0));

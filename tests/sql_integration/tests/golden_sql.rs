@@ -157,6 +157,19 @@ fn ab_interaction_agg_matches_welch_satterthwaite_reference() {
 }
 
 #[test]
+fn sequential_aggregates_match_reference_from_raw_data() {
+    each_case("sequential_data", |client, name, case, checker| {
+        let (control, treatment) = (f64s_of(&case["control"]), f64s_of(&case["treatment"]));
+        let (alpha, tau2, tuning_n) = (f64_of(&case["alpha"]), f64_of(&case["tau2"]), f64_of(&case["tuning_n"]));
+        let rows = "(SELECT false AS t, unnest($1::float8[]) AS v UNION ALL SELECT true, unnest($2::float8[])) rows";
+        let row = query_one(client, &format!("SELECT (ab_msprt_agg(t, v, $3, $4)).* FROM {rows}"), &[&control, &treatment, &tau2, &alpha]);
+        checker.record(&format!("{name} ab_msprt_agg"), &case["msprt"], |field| column(&row, field));
+        let row = query_one(client, &format!("SELECT (ab_seq_ttest_agg(t, v, $3, $4)).* FROM {rows}"), &[&control, &treatment, &alpha, &tuning_n]);
+        checker.record(&format!("{name} ab_seq_ttest_agg"), &case["seq_ttest"], |field| column(&row, field));
+    });
+}
+
+#[test]
 fn planning_functions_match_reference() {
     let design = |case: &Value| (f64_of(&case["alpha"]), str_of(&case["alternative"]).to_owned(), i64_of(&case["comparisons"]) as i32);
     each_case("sample_size_prop", |client, name, case, checker| {

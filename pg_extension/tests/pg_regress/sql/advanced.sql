@@ -29,6 +29,20 @@ SELECT look, n_per_arm, round(p_value::numeric, 6) AS always_valid_p,
 FROM (SELECT look, 200 * look AS n_per_arm FROM generate_series(1, 10) look) l,
      ab_msprt(0.1, 2.0 / (200 * look), 0.01);
 
+-- The same from the rows, day by day: the sequential aggregates as running window aggregates.
+-- A true lift of 0.4 on a noisy metric; look every day and stop when p < 0.05.
+CREATE TEMP TABLE daily AS
+SELECT 1 + (i / 2) % 10 AS day, i % 2 = 1 AS is_treatment,
+       10 + ((i * 7919) % 101) / 10.0 + CASE WHEN i % 2 = 1 THEN 0.4 ELSE 0 END AS value
+FROM generate_series(1, 6000) i;
+SELECT DISTINCT ON (day) day, round((seq).p_value::numeric, 6) AS seq_ttest_p,
+       round((seq).cs_low::numeric, 4) AS cs_low, round((seq).cs_high::numeric, 4) AS cs_high,
+       round((mixture).p_value::numeric, 6) AS msprt_p
+FROM (SELECT day, ab_seq_ttest_agg(is_treatment, value) OVER (ORDER BY day) AS seq,
+             ab_msprt_agg(is_treatment, value, 0.25) OVER (ORDER BY day) AS mixture
+      FROM daily) running
+ORDER BY day;
+
 -- Capping outliers at each experiment's own 99th percentile, in one query.
 CREATE TEMP TABLE purchases AS
 SELECT 'exp-' || (i % 2) AS experiment, CASE WHEN i % 4 < 2 THEN 'control' ELSE 'treatment' END AS variant,
