@@ -228,15 +228,8 @@ mod tests {
     #[test]
     fn thompson_weights_move_traffic_to_the_best_arm() {
         let rates = [0.08, 0.12, 0.09];
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut uniform = move || {
-            // SplitMix64: a fixed stream, so the test is deterministic.
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut stream = crate::simulation::SplitMix64::new(20261125);
+        let mut uniform = move || stream.uniform();
         let (mut successes, mut trials) = ([0i64; 3], [0i64; 3]);
         let mut history = Vec::new();
         for _round in 0..40 {

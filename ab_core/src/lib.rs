@@ -20,6 +20,7 @@ pub mod outliers;
 pub mod planning;
 pub mod quadrature;
 pub mod sequential;
+pub mod simulation;
 pub mod srm;
 
 pub use alternative::Alternative;

@@ -84,24 +84,7 @@ pub fn seq_ttest_of_groups(groups: &TwoGroups<Moments>, alpha: f64, tuning_n: f6
 mod tests {
     use super::*;
     use crate::compare::{ttest_of_groups, TestSettings};
-
-    struct Stream(u64);
-
-    impl Stream {
-        fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        /// A standard normal by Box–Muller.
-        fn normal(&mut self) -> f64 {
-            let (u1, u2) = (self.uniform(), self.uniform());
-            (-2.0 * (1.0 - u1).ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        }
-    }
+    use crate::simulation::SplitMix64;
 
     /// 500 A/A experiments, 20 looks of 100 users per arm each: the mSPRT and the asymptotic
     /// confidence sequence are ever significant at α = 0.05 in at most 5% (plus three
@@ -110,7 +93,7 @@ mod tests {
     fn peeking_at_the_msprt_keeps_its_error_rate() {
         const EXPERIMENTS: usize = 500;
         let (alpha, tau2) = (0.05, 0.01);
-        let mut stream = Stream(20261125);
+        let mut stream = SplitMix64::new(20261125);
         let (mut msprt_rejections, mut sequence_rejections, mut peeking_rejections) = (0, 0, 0);
         for _ in 0..EXPERIMENTS {
             let mut groups = TwoGroups::<Moments>::default();

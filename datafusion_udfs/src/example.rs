@@ -1,10 +1,10 @@
 //! A realistic sample experiment as Arrow batches: users of a shop split 50/50 by
 //! `ab_assign` per experiment, with a conversion, a revenue and a pre-period revenue that
-//! CUPED can use. Deterministic for a seed, so the demo, the cross-engine test and the
-//! benchmark all see the same numbers. Its own small generator (SplitMix64) keeps it free of
-//! random-number crates.
+//! CUPED can use. Deterministic for a seed (`ab_core::simulation::SplitMix64`), so the demo,
+//! the cross-engine test and the benchmark all see the same numbers.
 
 use ab_core::assign;
+use ab_core::simulation::SplitMix64;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use std::sync::Arc;
@@ -21,32 +21,10 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1).
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal by Box–Muller.
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-}
-
 /// Rows `first..first + count` of the sample: `experiments` experiments, users round-robin.
 /// Values are rounded to cents, so both engines read the very same numbers.
 pub fn batch(first: u64, count: usize, experiments: i32, seed: u64) -> RecordBatch {
-    let mut rng = SplitMix64(seed ^ first.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let mut rng = SplitMix64::new(seed ^ first.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let cents = |value: f64| (value * 100.0).round() / 100.0;
     let (mut users, mut experiment_ids, mut variants) = (Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count));
     let (mut converted, mut revenue, mut pre_revenue) = (Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count));
