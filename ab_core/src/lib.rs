@@ -19,6 +19,7 @@ pub mod moments;
 pub mod outliers;
 pub mod planning;
 pub mod quadrature;
+pub mod quantile;
 pub mod sequential;
 pub mod simulation;
 pub mod srm;

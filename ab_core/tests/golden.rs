@@ -330,3 +330,14 @@ fn sequential_aggregates_match_reference_from_raw_data() {
         checker.record(&format!("{name} seq_ttest"), &case["seq_ttest"], |field| field_of(&sequence, field));
     });
 }
+
+#[test]
+fn quantile_test_matches_reference() {
+    each_case("quantile", |name, case, checker| {
+        let actual = ab_core::quantile::quantile_test(
+            &f64s_of(&case["control"]), &f64s_of(&case["treatment"]), f64_of(&case["q"]), f64_of(&case["alpha"]),
+        )
+        .expect("valid");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}

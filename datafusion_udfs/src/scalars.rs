@@ -10,6 +10,7 @@ use ab_core::planning::{self, Design, RatePair};
 use ab_core::bayes::{self, Bayes};
 use ab_core::sequential::{self, AlwaysValid};
 use ab_core::srm::{self, Correction, Srm};
+use ab_core::quantile::{self, QuantileTest};
 use ab_core::{assign, outliers, InvalidArgument};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
@@ -73,6 +74,7 @@ enum Out {
     /// `None` where the statistic is undefined (NULL).
     Bayes(Option<Bayes>),
     Sequential(AlwaysValid),
+    Quantile(QuantileTest),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,6 +90,7 @@ enum Returns {
     Srm,
     Bayes,
     Sequential,
+    Quantile,
 }
 
 impl Returns {
@@ -104,6 +107,7 @@ impl Returns {
             Self::Srm => struct_type::<Srm>(),
             Self::Bayes => struct_type::<Bayes>(),
             Self::Sequential => struct_type::<AlwaysValid>(),
+            Self::Quantile => struct_type::<QuantileTest>(),
         }
     }
 }
@@ -279,6 +283,10 @@ fn build(returns: Returns, values: Vec<Option<Out>>) -> ArrayRef {
             Some(Out::Sequential(r)) => Some(r),
             _ => None,
         }).collect::<Vec<_>>()),
+        Returns::Quantile => to_struct_array(&values.into_iter().map(|v| match v {
+            Some(Out::Quantile(r)) => Some(r),
+            _ => None,
+        }).collect::<Vec<_>>()),
     }
 }
 
@@ -436,6 +444,11 @@ pub fn all() -> Vec<ScalarUDF> {
             params: vec![param("diff", Float), param("variance", Float), param("tau2", Float), alpha()],
             returns: Returns::Sequential,
             body: |c, r| sequential::msprt(c[0].float(r), c[1].float(r), c[2].float(r), c[3].float(r)).map(Out::Sequential),
+        }]),
+        RowFunction::udf("ab_quantile_test", "Difference of the q-quantiles (median: 0.5) of two arms given as arrays, with an order-statistic CI and p-value.", vec![Overload {
+            params: vec![param("control", Floats), param("treatment", Floats), param("q", Float), alpha()],
+            returns: Returns::Quantile,
+            body: |c, r| quantile::quantile_test(&c[0].floats("control", r)?, &c[1].floats("treatment", r)?, c[2].float(r), c[3].float(r)).map(Out::Quantile),
         }]),
         RowFunction::udf("ab_winsorize", "The value capped to [lo, hi].", vec![Overload {
             params: vec![param("value", Float), param("lo", Float), param("hi", Float)],

@@ -335,6 +335,15 @@ async fn bayesian_sequential_and_capping_functions_match_their_references() {
         checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
     })
     .await;
+    each_case("quantile", async |ctx, name, case, checker| {
+        let sql = format!(
+            "SELECT ab_quantile_test({}, {}, {}, {})",
+            floats(&f64s_of(&case["control"])), floats(&f64s_of(&case["treatment"])), lit(f64_of(&case["q"])), lit(f64_of(&case["alpha"]))
+        );
+        let batch = query(ctx, &sql).await;
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
     each_case("winsorize", async |ctx, name, case, checker| {
         let sql = format!("SELECT ab_winsorize({}, {}, {})", lit(f64_of(&case["value"])), lit(f64_of(&case["lo"])), lit(f64_of(&case["hi"])));
         let batch = query(ctx, &sql).await;

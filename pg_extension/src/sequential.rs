@@ -1,8 +1,8 @@
-//! Sequential testing and outlier capping: `ab_msprt`, `ab_msprt_agg`, `ab_seq_ttest_agg`,
-//! `ab_winsorize`.
+//! Sequential testing, quantiles and outlier capping: `ab_msprt`, `ab_msprt_agg`,
+//! `ab_seq_ttest_agg`, `ab_quantile_test`, `ab_winsorize`.
 
-use crate::sql_glue::{record, OrRaise};
-use ab_core::{outliers, sequential};
+use crate::sql_glue::{elements, record, OrRaise};
+use ab_core::{outliers, quantile, sequential};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -17,6 +17,20 @@ fn ab_msprt(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pgrx::composite_type!('static, "ab_sequential_result") {
     record("ab_sequential_result", fcinfo, &sequential::msprt(diff, variance, tau2, alpha).or_raise())
+}
+
+/// The difference of the q-quantiles (median: 0.5) of two arms, with an order-statistic CI;
+/// give the arms as arrays (`array_agg(value) FILTER (WHERE NOT is_treatment)`, …).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_quantile_test(
+    control: Array<f64>,
+    treatment: Array<f64>,
+    q: f64,
+    alpha: default!(f64, 0.05),
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pgrx::composite_type!('static, "ab_quantile_result") {
+    let (control, treatment) = (elements("control", &control), elements("treatment", &treatment));
+    record("ab_quantile_result", fcinfo, &quantile::quantile_test(&control, &treatment, q, alpha).or_raise())
 }
 
 /// `value` capped to [lo, hi].

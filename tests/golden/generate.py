@@ -712,6 +712,43 @@ def sequential_data_cases():
     return cases
 
 
+
+def quantile_expected(control, treatment, q, alpha):
+    """The quantile difference of docs/statistics.md: numpy's linear quantiles, SEs from the
+    order-statistic (binomial) rank interval, a normal CI of the difference."""
+    z = stats.norm.isf(alpha / 2)
+
+    def arm(values):
+        x = np.sort(np.asarray(values, float))
+        n = len(x)
+        spread = z * math.sqrt(n * q * (1 - q))
+        lower = min(max(math.floor(n * q - spread), 1), n)
+        upper = min(max(math.ceil(n * q + spread), 1), n)
+        return float(np.quantile(x, q)), (x[upper - 1] - x[lower - 1]) / (2 * z)
+    (q_c, se_c), (q_t, se_t) = arm(control), arm(treatment)
+    diff = q_t - q_c
+    se = math.sqrt(se_c**2 + se_t**2)
+    if se == 0:
+        return {"quantile_c": q_c, "quantile_t": q_t, "diff": diff, "ci_low": None, "ci_high": None,
+                "p_value": None, "significant": None}
+    p = float(min(1.0, 2 * stats.norm.sf(abs(diff) / se)))
+    return {"quantile_c": q_c, "quantile_t": q_t, "diff": diff, "ci_low": diff - z * se, "ci_high": diff + z * se,
+            "p_value": p, "significant": significant(p, alpha)}
+
+
+def quantile_cases():
+    datasets = [("exponential n=800", list(RNG.exponential(3, 800)), list(RNG.exponential(3.4, 900))),
+                ("lognormal n=300", list(RNG.lognormal(2, 1, 300)), list(RNG.lognormal(2.1, 1, 300))),
+                ("small", [3.0, 1.0, 4.0, 1.5, 9.0], [2.0, 6.0, 5.0]), ("constant", [2.0, 2.0], [2.0])]
+    cases = []
+    for name, control, treatment in datasets:
+        for q in (0.5, 0.95):
+            cases.append({"name": f"{name} q={q}", "control": [float(v) for v in control],
+                          "treatment": [float(v) for v in treatment], "q": q, "alpha": 0.05,
+                          "expected": quantile_expected(control, treatment, q, 0.05)})
+    return cases
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -721,7 +758,7 @@ def main():
         "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
         "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
-        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(),
+        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(), "quantile": quantile_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:

@@ -18,6 +18,8 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_msprt(0.1, 1, 0)", "tau2"),
     ("SELECT ab_msprt(0.1, 1, 1, 1)", "alpha"),
     ("SELECT ab_winsorize(1, 3, 2)", "lo"),
+    ("SELECT ab_quantile_test('{}'::float8[], ARRAY[1.0], 0.5)", "control"),
+    ("SELECT ab_quantile_test(ARRAY[1.0], ARRAY[1.0], 1.5)", "q"),
     ("SELECT ab_winsorize(1, 0, 'Infinity')", "hi"),
     ("SELECT ab_bucket('u', 's', -5)", "buckets"),
     ("SELECT ab_assign('u', 's', ARRAY[-1.0, 2.0])", "weights"),

@@ -287,6 +287,11 @@ fn bayesian_sequential_and_capping_functions_match_their_references() {
         let row = query_one(client, "SELECT * FROM ab_msprt($1, $2, $3, $4)", &[&f("diff"), &f("variance"), &f("tau2"), &f("alpha")]);
         checker.record(name, &case["expected"], |field| column(&row, field));
     });
+    each_case("quantile", |client, name, case, checker| {
+        let (control, treatment, q, alpha) = (f64s_of(&case["control"]), f64s_of(&case["treatment"]), f64_of(&case["q"]), f64_of(&case["alpha"]));
+        let row = query_one(client, "SELECT * FROM ab_quantile_test($1, $2, $3, $4)", &[&control, &treatment, &q, &alpha]);
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
     each_case("winsorize", |client, name, case, checker| {
         let f = |k: &str| f64_of(&case[k]);
         let row = query_one(client, "SELECT ab_winsorize($1, $2, $3)", &[&f("value"), &f("lo"), &f("hi")]);

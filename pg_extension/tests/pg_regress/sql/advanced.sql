@@ -57,6 +57,15 @@ SELECT p.experiment, c.p99,
 FROM purchases p JOIN caps c USING (experiment)
 GROUP BY p.experiment, c.p99 ORDER BY p.experiment;
 
+-- Medians and 95th percentiles: did the treatment move the typical order, or the big ones?
+-- The arms go in as arrays; the quantile is percentile_cont's.
+SELECT q, round(quantile_c::numeric, 3) AS control, round(quantile_t::numeric, 3) AS treatment,
+       round(ci_low::numeric, 3) AS ci_low, round(ci_high::numeric, 3) AS ci_high, significant
+FROM (VALUES (0.5), (0.95)) qs(q),
+     LATERAL (SELECT (ab_quantile_test(array_agg(revenue) FILTER (WHERE variant = 'control'),
+                                       array_agg(revenue) FILTER (WHERE variant = 'treatment'), q)).*
+              FROM purchases WHERE experiment = 'exp-0' AND revenue < 10000) t;
+
 -- Revenue per session, a ratio metric: one row per user with the user's revenue and sessions;
 -- the ratio of sums per arm, compared by the delta method.
 CREATE TEMP TABLE visits AS
