@@ -440,6 +440,7 @@ pub enum FieldValue {
     Float(Option<f64>),
     Bool(Option<bool>),
     Int(Option<i32>),
+    BigInt(Option<i64>),
 }
 
 /// The type of a field of a result record.
@@ -448,6 +449,8 @@ pub enum FieldKind {
     Float,
     Bool,
     Int,
+    /// A count (int8 / Int64).
+    BigInt,
 }
 
 /// A result record as every engine shows it: the field names and order of SPEC §3 (the

@@ -12,6 +12,7 @@ pub mod alternative;
 pub mod assign;
 pub mod bayes;
 pub mod compare;
+pub mod contamination;
 pub mod dist;
 pub mod error;
 pub mod experiment;

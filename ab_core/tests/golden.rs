@@ -16,6 +16,7 @@ fn field_of<R: ResultRecord>(record: &R, name: &str) -> Actual {
         FieldValue::Float(v) => Actual::Float(v),
         FieldValue::Bool(v) => Actual::Bool(v),
         FieldValue::Int(v) => Actual::Int(v.map(i64::from)),
+        FieldValue::BigInt(v) => Actual::Int(v),
     }
 }
 
@@ -338,6 +339,15 @@ fn quantile_test_matches_reference() {
             &f64s_of(&case["control"]), &f64s_of(&case["treatment"]), f64_of(&case["q"]), f64_of(&case["alpha"]),
         )
         .expect("valid");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}
+
+#[test]
+fn contamination_matches_set_counting() {
+    each_case("contamination", |name, case, checker| {
+        let strings = |key: &str| case[key].as_array().expect("array").iter().map(|v| str_of(v).to_owned()).collect::<Vec<_>>();
+        let actual = ab_core::contamination::contamination(&strings("units"), &strings("variants")).expect("valid").expect("rows");
         checker.record(name, &case["expected"], |field| field_of(&actual, field));
     });
 }

@@ -2,7 +2,7 @@
 //! the Postgres composite types (SPEC §3).
 
 use ab_core::compare::{FieldKind, FieldValue, ResultRecord};
-use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, StructArray};
+use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use std::sync::Arc;
@@ -15,6 +15,7 @@ fn fields<R: ResultRecord>() -> Fields {
                 FieldKind::Float => DataType::Float64,
                 FieldKind::Bool => DataType::Boolean,
                 FieldKind::Int => DataType::Int32,
+                FieldKind::BigInt => DataType::Int64,
             };
             Field::new(*name, data_type, true)
         })
@@ -55,6 +56,14 @@ pub fn to_struct_array<R: ResultRecord>(records: &[Option<R>]) -> ArrayRef {
                     let mut builder = Int32Builder::with_capacity(rows.len());
                     rows.iter().for_each(|row| builder.append_option(match value(row, index) {
                         Some(FieldValue::Int(v)) => v,
+                        _ => None,
+                    }));
+                    Arc::new(builder.finish())
+                }
+                FieldKind::BigInt => {
+                    let mut builder = Int64Builder::with_capacity(rows.len());
+                    rows.iter().for_each(|row| builder.append_option(match value(row, index) {
+                        Some(FieldValue::BigInt(v)) => v,
                         _ => None,
                     }));
                     Arc::new(builder.finish())

@@ -10,6 +10,7 @@ use ab_core::planning::{self, Design, RatePair};
 use ab_core::bayes::{self, Bayes};
 use ab_core::sequential::{self, AlwaysValid};
 use ab_core::srm::{self, Correction, Srm};
+use ab_core::contamination::{self, Contamination};
 use ab_core::quantile::{self, QuantileTest};
 use ab_core::{assign, outliers, InvalidArgument};
 use datafusion::arrow::array::{
@@ -75,6 +76,7 @@ enum Out {
     Bayes(Option<Bayes>),
     Sequential(AlwaysValid),
     Quantile(QuantileTest),
+    Contamination(Option<Contamination>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +93,7 @@ enum Returns {
     Bayes,
     Sequential,
     Quantile,
+    Contamination,
 }
 
 impl Returns {
@@ -108,6 +111,7 @@ impl Returns {
             Self::Bayes => struct_type::<Bayes>(),
             Self::Sequential => struct_type::<AlwaysValid>(),
             Self::Quantile => struct_type::<QuantileTest>(),
+            Self::Contamination => struct_type::<Contamination>(),
         }
     }
 }
@@ -287,6 +291,10 @@ fn build(returns: Returns, values: Vec<Option<Out>>) -> ArrayRef {
             Some(Out::Quantile(r)) => Some(r),
             _ => None,
         }).collect::<Vec<_>>()),
+        Returns::Contamination => to_struct_array(&values.into_iter().map(|v| match v {
+            Some(Out::Contamination(r)) => r,
+            _ => None,
+        }).collect::<Vec<_>>()),
     }
 }
 
@@ -449,6 +457,11 @@ pub fn all() -> Vec<ScalarUDF> {
             params: vec![param("control", Floats), param("treatment", Floats), param("q", Float), alpha()],
             returns: Returns::Quantile,
             body: |c, r| quantile::quantile_test(&c[0].floats("control", r)?, &c[1].floats("treatment", r)?, c[2].float(r), c[3].float(r)).map(Out::Quantile),
+        }]),
+        RowFunction::udf("ab_contamination", "Units exposed to more than one variant of an experiment, from exposure rows as arrays of units and variants, and their share.", vec![Overload {
+            params: vec![param("units", Texts), param("variants", Texts)],
+            returns: Returns::Contamination,
+            body: |c, r| contamination::contamination(&c[0].texts("units", r)?, &c[1].texts("variants", r)?).map(Out::Contamination),
         }]),
         RowFunction::udf("ab_winsorize", "The value capped to [lo, hi].", vec![Overload {
             params: vec![param("value", Float), param("lo", Float), param("hi", Float)],

@@ -42,7 +42,7 @@ fn struct_field(column: &ArrayRef, row: usize, name: &str) -> Actual {
     if record.is_null(row) || field.is_null(row) {
         return match field.data_type() {
             DataType::Boolean => Actual::Bool(None),
-            DataType::Int32 => Actual::Int(None),
+            DataType::Int32 | DataType::Int64 => Actual::Int(None),
             _ => Actual::Float(None),
         };
     }
@@ -50,6 +50,7 @@ fn struct_field(column: &ArrayRef, row: usize, name: &str) -> Actual {
         DataType::Float64 => Actual::Float(Some(field.as_primitive::<Float64Type>().value(row))),
         DataType::Boolean => Actual::Bool(Some(field.as_boolean().value(row))),
         DataType::Int32 => Actual::Int(Some(i64::from(field.as_primitive::<Int32Type>().value(row)))),
+        DataType::Int64 => Actual::Int(Some(field.as_primitive::<Int64Type>().value(row))),
         other => panic!("unexpected field type {other}"),
     }
 }
@@ -341,6 +342,12 @@ async fn bayesian_sequential_and_capping_functions_match_their_references() {
             floats(&f64s_of(&case["control"])), floats(&f64s_of(&case["treatment"])), lit(f64_of(&case["q"])), lit(f64_of(&case["alpha"]))
         );
         let batch = query(ctx, &sql).await;
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
+    each_case("contamination", async |ctx, name, case, checker| {
+        let strings = |key: &str| format!("[{}]", case[key].as_array().unwrap().iter().map(|v| text(str_of(v))).collect::<Vec<_>>().join(", "));
+        let batch = query(ctx, &format!("SELECT ab_contamination({}, {})", strings("units"), strings("variants"))).await;
         checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
     })
     .await;

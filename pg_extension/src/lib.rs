@@ -35,6 +35,7 @@ CREATE TYPE ab_bayes_result AS (
     prob_t_better float8, expected_loss_t float8, expected_loss_c float8, ci_low float8, ci_high float8
 );
 CREATE TYPE ab_sequential_result AS (p_value float8, cs_low float8, cs_high float8);
+CREATE TYPE ab_contamination_result AS (units int8, contaminated_units int8, share float8);
 CREATE TYPE ab_quantile_result AS (
     quantile_c float8, quantile_t float8, diff float8, ci_low float8, ci_high float8, p_value float8, significant boolean
 );
@@ -53,6 +54,7 @@ COMMENT ON TYPE ab_bayes_result IS 'Result of ab_bayes_prop and ab_bayes_mean: P
 COMMENT ON TYPE ab_ratio_result IS 'Result of ab_ratio_agg: ratio metric per arm compared by the delta method';
 COMMENT ON TYPE ab_interaction_result IS 'Result of ab_interaction_agg: the 2x2 interaction contrast of two experiments';
 COMMENT ON TYPE ab_quantile_result IS 'Result of ab_quantile_test: difference of a quantile between arms with an order-statistic CI';
+COMMENT ON TYPE ab_contamination_result IS 'Result of ab_contamination: units exposed to more than one variant';
 COMMENT ON TYPE ab_sequential_result IS 'Result of ab_msprt, ab_msprt_agg and ab_seq_ttest_agg: always-valid p-value and confidence sequence';
 "#,
     name = "result_types",
@@ -255,6 +257,7 @@ COMMENT ON FUNCTION ab_bayes_mean(float8, float8, bigint, float8, float8, bigint
 COMMENT ON FUNCTION ab_thompson_weights(bigint[], bigint[], float8) IS 'Thompson-sampling weights: P(arm is best) under Beta(1+s, 1+f), by quadrature, with a floor per arm';
 COMMENT ON FUNCTION ab_msprt(float8, float8, float8, float8) IS 'Mixture SPRT (normal mixture N(0, tau2)): always-valid p-value and confidence sequence of a difference';
 COMMENT ON FUNCTION ab_winsorize(float8, float8, float8) IS 'The value capped to [lo, hi]';
+COMMENT ON FUNCTION ab_contamination(text[], text[]) IS 'Units exposed to more than one variant of an experiment, from exposure rows as arrays of units and variants, and their share';
 COMMENT ON FUNCTION ab_quantile_test(float8[], float8[], float8, float8) IS 'Difference of the q-quantiles (median: 0.5) of two arms given as arrays, with an order-statistic CI and p-value';
 "#,
     name = "aggregates_and_comments",

@@ -53,6 +53,7 @@ pub fn record<R: ResultRecord>(type_name: &str, fcinfo: pg_sys::FunctionCallInfo
             FieldValue::Float(v) => v.into_datum(),
             FieldValue::Bool(v) => v.into_datum(),
             FieldValue::Int(v) => v.into_datum(),
+            FieldValue::BigInt(v) => v.into_datum(),
         })
         .collect();
     composite(type_name, fcinfo, fields)

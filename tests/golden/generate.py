@@ -749,6 +749,30 @@ def quantile_cases():
     return cases
 
 
+
+def contamination_cases():
+    """Exposure logs with repeats and some units in two arms, counted with Python sets."""
+    cases = []
+    for name, rows, mixed_share in [("log of 2000 rows", 2000, 0.03), ("log of 300 rows", 300, 0.2)]:
+        units, variants = [], []
+        for i in range(rows):
+            unit = f"u{int(RNG.integers(0, rows // 2))}"
+            home = "control" if hash_unit_arm(unit) else "treatment"
+            units.append(unit)
+            variants.append(home if RNG.random() >= mixed_share else ("treatment" if home == "control" else "control"))
+        arms = {}
+        for unit, variant in zip(units, variants):
+            arms.setdefault(unit, set()).add(variant)
+        contaminated = sum(len(v) > 1 for v in arms.values())
+        cases.append({"name": name, "units": units, "variants": variants,
+                      "expected": {"units": len(arms), "contaminated_units": contaminated, "share": contaminated / len(arms)}})
+    return cases
+
+
+def hash_unit_arm(unit):
+    return xxhash.xxh3_64_intdigest(f"contamination:{unit}".encode()) % 2 == 0
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -758,7 +782,7 @@ def main():
         "mde_prop": mde_prop_cases(), "sample_size_mean": ss_mean, "power_mean": power_mean, "mde_mean": mde_mean,
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
         "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
-        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(), "quantile": quantile_cases(),
+        "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(), "quantile": quantile_cases(), "contamination": contamination_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:

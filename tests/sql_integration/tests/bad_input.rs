@@ -18,6 +18,7 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_msprt(0.1, 1, 0)", "tau2"),
     ("SELECT ab_msprt(0.1, 1, 1, 1)", "alpha"),
     ("SELECT ab_winsorize(1, 3, 2)", "lo"),
+    ("SELECT ab_contamination(ARRAY['a', 'b'], ARRAY['x'])", "units"),
     ("SELECT ab_quantile_test('{}'::float8[], ARRAY[1.0], 0.5)", "control"),
     ("SELECT ab_quantile_test(ARRAY[1.0], ARRAY[1.0], 1.5)", "q"),
     ("SELECT ab_winsorize(1, 0, 'Infinity')", "hi"),

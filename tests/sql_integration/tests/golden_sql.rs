@@ -292,6 +292,11 @@ fn bayesian_sequential_and_capping_functions_match_their_references() {
         let row = query_one(client, "SELECT * FROM ab_quantile_test($1, $2, $3, $4)", &[&control, &treatment, &q, &alpha]);
         checker.record(name, &case["expected"], |field| column(&row, field));
     });
+    each_case("contamination", |client, name, case, checker| {
+        let strings = |key: &str| case[key].as_array().unwrap().iter().map(|v| str_of(v).to_owned()).collect::<Vec<String>>();
+        let row = query_one(client, "SELECT * FROM ab_contamination($1, $2)", &[&strings("units"), &strings("variants")]);
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
     each_case("winsorize", |client, name, case, checker| {
         let f = |k: &str| f64_of(&case[k]);
         let row = query_one(client, "SELECT ab_winsorize($1, $2, $3)", &[&f("value"), &f("lo"), &f("hi")]);

@@ -85,6 +85,16 @@ FROM generate_series(1, 8000) i;
 SELECT round(contrast::numeric, 4) AS contrast, round(se::numeric, 4) AS se, p_value < 0.001 AS interacts
 FROM (SELECT (ab_interaction_agg(new_price, new_checkout, revenue)).* FROM overlap) r;
 
+-- Contamination: an exposure log where some users saw both arms (a bucketing bug, shared
+-- devices). How many, and what share of the users?
+CREATE TEMP TABLE exposure_log AS
+SELECT 'user-' || (i % 500) AS user_id,
+       CASE WHEN i % 500 < 480 THEN CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END
+            WHEN i % 7 = 0 THEN 'treatment' ELSE 'control' END AS variant
+FROM generate_series(0, 4999) i;
+SELECT units, contaminated_units, round(share::numeric, 4) AS share
+FROM ab_contamination((SELECT array_agg(user_id) FROM exposure_log), (SELECT array_agg(variant) FROM exposure_log));
+
 -- Bad input is an ERROR with SQLSTATE 22023 that names the argument.
 SELECT ab_bayes_prop(11, 10, 5, 10);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
