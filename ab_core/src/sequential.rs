@@ -31,7 +31,7 @@ impl ResultRecord for AlwaysValid {
 pub fn msprt(diff: f64, variance: f64, tau2: f64, alpha: f64) -> Result<AlwaysValid> {
     check_finite("diff", diff)?;
     let v = check_positive("variance", variance)?;
-    let tau2 = check_positive("tau2", tau2)?;
+    let tau2 = check_tau2(tau2)?;
     let alpha = check_open_unit("alpha", alpha)?;
     let ln_lambda = 0.5 * (v / (v + tau2)).ln() + tau2 * diff * diff / (2.0 * v * (v + tau2));
     let half_width = (v * (v + tau2) / tau2 * (-2.0 * alpha.ln() + ((v + tau2) / v).ln())).sqrt();
@@ -45,12 +45,22 @@ pub fn msprt_of_groups(groups: &TwoGroups<Moments>, tau2: f64, alpha: f64) -> Re
     let variance = match (arm(&groups.control), arm(&groups.treatment)) {
         (Some(c), Some(t)) if c + t > 0.0 => c + t,
         _ => {
-            check_positive("tau2", tau2)?;
+            check_tau2(tau2)?;
             check_open_unit("alpha", alpha)?;
             return Ok(None);
         }
     };
     msprt(Moments::mean_difference(&groups.control, &groups.treatment), variance, tau2, alpha).map(Some)
+}
+
+/// τ² of the mSPRT's mixture: a positive finite number.
+pub fn check_tau2(tau2: f64) -> Result<f64> {
+    check_positive("tau2", tau2)
+}
+
+/// N* of the asymptotic confidence sequence: a positive finite number.
+pub fn check_tuning_n(tuning_n: f64) -> Result<f64> {
+    check_positive("tuning_n", tuning_n)
 }
 
 /// The tuning parameter N* of [`seq_ttest_of_groups`] when none is given: the sample size
@@ -65,7 +75,7 @@ pub const DEFAULT_TUNING_N: f64 = 5000.0;
 /// while SE is undefined or 0.
 pub fn seq_ttest_of_groups(groups: &TwoGroups<Moments>, alpha: f64, tuning_n: f64) -> Result<Option<AlwaysValid>> {
     let alpha = check_open_unit("alpha", alpha)?;
-    let tuning_n = check_positive("tuning_n", tuning_n)?;
+    let tuning_n = check_tuning_n(tuning_n)?;
     let arm = |m: &Moments| m.variance().map(|var| var / m.count() as f64);
     let se2 = match (arm(&groups.control), arm(&groups.treatment)) {
         (Some(c), Some(t)) if c + t > 0.0 => c + t,

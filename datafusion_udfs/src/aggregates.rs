@@ -11,6 +11,7 @@ use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::ResultRecord;
 use ab_core::aggregate::TestState;
 use ab_core::compare::{self, Cuped, InteractionTest, RatioTest, TTest, ZTest};
+use ab_core::sequential::{self, AlwaysValid};
 use ab_core::error::check_finite;
 use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
@@ -26,12 +27,27 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// What differs between the three aggregates: the metric columns, the accumulator, the result.
+/// An optional argument after the metrics (and the required parameter, if any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trailing {
+    Alpha,
+    Alternative,
+    /// The test's own parameter (N* of the confidence sequence).
+    Parameter,
+}
+
 pub trait TwoArmTest: Debug + Send + Sync + 'static {
     type State: GroupState + Debug + Send + Sync;
     type Output: ResultRecord;
     const NAME: &'static str;
     /// Types of the metric arguments after `is_treatment`.
     const METRIC_TYPES: &'static [DataType];
+    /// A required float parameter right after the metrics (the mSPRT's τ²), with its check.
+    const REQUIRED_PARAMETER: Option<fn(f64) -> ab_core::Result<f64>> = None;
+    /// The optional arguments after that, in order.
+    const TRAILING: &'static [Trailing] = &[Trailing::Alpha, Trailing::Alternative];
+    /// The check of an optional [`Trailing::Parameter`].
+    const PARAMETER_CHECK: fn(f64) -> ab_core::Result<f64> = Ok;
     const DESCRIPTION: &'static str;
     const SYNTAX: &'static str;
     /// The metric columns of one batch, downcast once.
@@ -52,6 +68,10 @@ pub struct CupedAgg;
 pub struct RatioAgg;
 #[derive(Debug)]
 pub struct InteractionAgg;
+#[derive(Debug)]
+pub struct MsprtAgg;
+#[derive(Debug)]
+pub struct SeqTTestAgg;
 
 fn finite_at(values: &Float64Array, row: usize, argument: &'static str) -> Result<Option<f64>> {
     if values.is_null(row) {
@@ -174,23 +194,83 @@ impl TwoArmTest for InteractionAgg {
     }
 }
 
+fn push_value(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
+    let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
+    arm.push(value);
+    Ok(true)
+}
+
+impl TwoArmTest for MsprtAgg {
+    type State = Moments;
+    type Output = AlwaysValid;
+    const NAME: &'static str = "ab_msprt_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
+    const REQUIRED_PARAMETER: Option<fn(f64) -> ab_core::Result<f64>> = Some(sequential::check_tau2);
+    const TRAILING: &'static [Trailing] = &[Trailing::Alpha];
+    const DESCRIPTION: &'static str = "Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence; rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_msprt_agg(is_treatment, value, tau2 [, alpha])";
+    type Metrics<'a> = &'a Float64Array;
+    fn metrics(columns: &[ArrayRef]) -> &Float64Array {
+        columns[0].as_primitive::<Float64Type>()
+    }
+    fn push(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
+        push_value(values, row, arm)
+    }
+    fn finish(state: &TestState<Moments>) -> Option<AlwaysValid> {
+        // tau2 was checked as it arrived, so only an undefined variance gives None.
+        sequential::msprt_of_groups(&state.groups, state.parameter?, state.settings_or_default().alpha).ok().flatten()
+    }
+}
+
+impl TwoArmTest for SeqTTestAgg {
+    type State = Moments;
+    type Output = AlwaysValid;
+    const NAME: &'static str = "ab_seq_ttest_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
+    const TRAILING: &'static [Trailing] = &[Trailing::Alpha, Trailing::Parameter];
+    const PARAMETER_CHECK: fn(f64) -> ab_core::Result<f64> = sequential::check_tuning_n;
+    const DESCRIPTION: &'static str = "Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped.";
+    const SYNTAX: &'static str = "ab_seq_ttest_agg(is_treatment, value [, alpha [, tuning_n]])";
+    type Metrics<'a> = &'a Float64Array;
+    fn metrics(columns: &[ArrayRef]) -> &Float64Array {
+        columns[0].as_primitive::<Float64Type>()
+    }
+    fn push(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
+        push_value(values, row, arm)
+    }
+    fn finish(state: &TestState<Moments>) -> Option<AlwaysValid> {
+        let tuning_n = state.parameter.unwrap_or(sequential::DEFAULT_TUNING_N);
+        sequential::seq_ttest_of_groups(&state.groups, state.settings_or_default().alpha, tuning_n).ok().flatten()
+    }
+}
+
 /// The argument columns of one batch, split by role.
 struct Rows<'a, T: TwoArmTest> {
     is_treatment: &'a BooleanArray,
     metrics: T::Metrics<'a>,
     alpha: Option<&'a ArrayRef>,
     alternative: Option<&'a ArrayRef>,
+    /// The required or optional parameter column, and the check of its values.
+    parameter: Option<(&'a ArrayRef, fn(f64) -> ab_core::Result<f64>)>,
 }
 
 impl<'a, T: TwoArmTest> Rows<'a, T> {
     fn new(values: &'a [ArrayRef]) -> Self {
         let metric_count = T::METRIC_TYPES.len();
-        Self {
-            is_treatment: values[0].as_boolean(),
-            metrics: T::metrics(&values[1..1 + metric_count]),
-            alpha: values.get(1 + metric_count),
-            alternative: values.get(2 + metric_count),
+        let mut next = 1 + metric_count;
+        let mut parameter = T::REQUIRED_PARAMETER.and_then(|check| {
+            next += 1;
+            values.get(next - 1).map(|column| (column, check))
+        });
+        let (mut alpha, mut alternative) = (None, None);
+        for (role, column) in T::TRAILING.iter().zip(values.iter().skip(next)) {
+            match role {
+                Trailing::Alpha => alpha = Some(column),
+                Trailing::Alternative => alternative = Some(column),
+                Trailing::Parameter => parameter = Some((column, T::PARAMETER_CHECK)),
+            }
         }
+        Self { is_treatment: values[0].as_boolean(), metrics: T::metrics(&values[1..1 + metric_count]), alpha, alternative, parameter }
     }
 
     /// Adds one row to `state`, or skips it when any argument is NULL.
@@ -208,11 +288,19 @@ impl<'a, T: TwoArmTest> Rows<'a, T> {
             Some(alternative) => Some(alternative.as_string::<i32>().value(row)),
             None => None,
         };
+        let parameter = match self.parameter {
+            Some((column, _)) if column.is_null(row) => return Ok(()),
+            Some((column, check)) => Some((column.as_primitive::<Float64Type>().value(row), check)),
+            None => None,
+        };
         if !T::push(&self.metrics, row, state.groups.group_mut(self.is_treatment.value(row)))? {
             return Ok(());
         }
         if let Some(alpha) = alpha {
             state.use_settings(alpha, alternative.unwrap_or("two-sided")).map_err(|e| invalid(T::NAME, e))?;
+        }
+        if let Some((value, check)) = parameter {
+            state.use_parameter(value, check).map_err(|e| invalid(T::NAME, e))?;
         }
         Ok(())
     }
@@ -269,11 +357,17 @@ impl<T: TwoArmTest> AggregateUDFImpl for TwoArmAggregate<T> {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let mut expected = vec![DataType::Boolean];
         expected.extend_from_slice(T::METRIC_TYPES);
-        let (required, all) = (expected.len(), expected.len() + 2);
+        if T::REQUIRED_PARAMETER.is_some() {
+            expected.push(DataType::Float64);
+        }
+        let (required, all) = (expected.len(), expected.len() + T::TRAILING.len());
         if !(required..=all).contains(&arg_types.len()) {
             return Err(plan_error(format!("{} takes {required} to {all} arguments: {}", T::NAME, T::SYNTAX)));
         }
-        expected.extend([DataType::Float64, DataType::Utf8]);
+        expected.extend(T::TRAILING.iter().map(|role| match role {
+            Trailing::Alternative => DataType::Utf8,
+            Trailing::Alpha | Trailing::Parameter => DataType::Float64,
+        }));
         expected.truncate(arg_types.len());
         Ok(expected)
     }

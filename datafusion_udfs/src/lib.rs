@@ -14,7 +14,7 @@ pub mod example;
 mod results;
 mod scalars;
 
-use aggregates::{CupedAgg, InteractionAgg, RatioAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
+use aggregates::{CupedAgg, InteractionAgg, MsprtAgg, RatioAgg, SeqTTestAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
 use datafusion::logical_expr::{AggregateUDF, DocSection, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -31,6 +31,8 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
         TwoArmAggregate::<CupedAgg>::udaf(),
         TwoArmAggregate::<RatioAgg>::udaf(),
         TwoArmAggregate::<InteractionAgg>::udaf(),
+        TwoArmAggregate::<MsprtAgg>::udaf(),
+        TwoArmAggregate::<SeqTTestAgg>::udaf(),
     ]
 }
 

@@ -40,6 +40,11 @@ async fn bad_input_errors_name_the_argument() {
         ("SELECT ab_adjust_pvalues([0.01, 0.02], 'sidak')", "method"),
         ("SELECT ab_ttest_agg(g, v, 2.0) FROM (VALUES (true, 1.0), (false, 2.0)) AS d(g, v)", "alpha"),
         ("SELECT ab_ttest_agg(g, v) FROM (VALUES (true, CAST('NaN' AS DOUBLE)), (false, 2.0)) AS d(g, v)", "value"),
+        ("SELECT ab_msprt_agg(g, v, 0.0) FROM (VALUES (true, 1.0), (false, 2.0)) AS d(g, v)", "tau2"),
+        ("SELECT ab_seq_ttest_agg(g, v, 0.05, -1.0) FROM (VALUES (true, 1.0), (false, 2.0)) AS d(g, v)", "tuning_n"),
+        ("SELECT ab_bayes_prop(5, 0, 1, 10)", "n_c"),
+        ("SELECT ab_quantile_test([1.0], [2.0], 1.5)", "q"),
+        ("SELECT ab_contamination(['a', 'b'], ['x'])", "units"),
     ];
     for (sql, argument) in cases {
         let message = error_of(&ctx, sql).await;

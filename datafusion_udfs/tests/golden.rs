@@ -170,6 +170,15 @@ async fn aggregates_match_scipy_across_partitions() {
         checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
     })
     .await;
+    each_case("sequential_data", async |ctx, name, case, checker| {
+        ctx.register_table("arms", Arc::new(arms_table(&[("value", f64s_of(&case["control"]), f64s_of(&case["treatment"]))]))).expect("register");
+        let (alpha, tau2, tuning_n) = (lit(f64_of(&case["alpha"])), lit(f64_of(&case["tau2"])), lit(f64_of(&case["tuning_n"])));
+        let batch = query(ctx, &format!("SELECT ab_msprt_agg(is_treatment, value, {tau2}, {alpha}), ab_seq_ttest_agg(is_treatment, value, {alpha}, {tuning_n}) FROM arms")).await;
+        ctx.deregister_table("arms").expect("deregister");
+        checker.record(&format!("{name} ab_msprt_agg"), &case["msprt"], |field| struct_field(batch.column(0), 0, field));
+        checker.record(&format!("{name} ab_seq_ttest_agg"), &case["seq_ttest"], |field| struct_field(batch.column(1), 0, field));
+    })
+    .await;
     each_case("interaction", async |ctx, name, case, checker| {
         let mut rows = Vec::new();
         for (key, a, b) in [("00", false, false), ("01", false, true), ("10", true, false), ("11", true, true)] {

@@ -55,13 +55,12 @@ fn push_row(
     is_treatment: bool,
     value: f64,
     alpha: f64,
-    parameter: f64,
+    (parameter, check): (f64, fn(f64) -> ab_core::Result<f64>),
     fcinfo: FunctionCallInfo,
 ) {
     let current = state_mut::<Moments>(state, fcinfo);
     current.use_settings(alpha, "two-sided").or_raise();
-    // Checked by the final function, which names it.
-    current.use_parameter(parameter, Ok).or_raise();
+    current.use_parameter(parameter, check).or_raise();
     current.groups.group_mut(is_treatment).push(finite("value", value));
 }
 
@@ -86,7 +85,7 @@ fn ab_msprt_agg_sfunc_alpha(
     fcinfo: FunctionCallInfo,
 ) -> Internal {
     if let (Some(is_treatment), Some(value), Some(tau2), Some(alpha)) = (is_treatment, value, tau2, alpha) {
-        push_row(&mut state, is_treatment, value, alpha, tau2, fcinfo);
+        push_row(&mut state, is_treatment, value, alpha, (tau2, sequential::check_tau2), fcinfo);
     }
     state
 }
@@ -126,7 +125,7 @@ fn ab_seq_ttest_agg_sfunc_tuning(
     fcinfo: FunctionCallInfo,
 ) -> Internal {
     if let (Some(is_treatment), Some(value), Some(alpha), Some(tuning_n)) = (is_treatment, value, alpha, tuning_n) {
-        push_row(&mut state, is_treatment, value, alpha, tuning_n, fcinfo);
+        push_row(&mut state, is_treatment, value, alpha, (tuning_n, sequential::check_tuning_n), fcinfo);
     }
     state
 }
