@@ -1,0 +1,71 @@
+//! The sequential tests' validity, simulated through the installed extension: 300 A/A
+//! experiments, each looked at 20 times (100 more users per arm at each look). The share of
+//! experiments ever significant at α = 0.05 stays within 0.05 plus sampling error for
+//! `ab_msprt_agg` and `ab_seq_ttest_agg`; the fixed-horizon `ab_ttest_agg` peeked at the same
+//! looks shows the inflation that sequential tests exist to avoid.
+
+use sql_integration::connect;
+
+#[test]
+fn peeking_at_sequential_aggregates_keeps_the_error_rate() {
+    let mut client = connect();
+    client.batch_execute("SET max_parallel_workers_per_gather = 0; SELECT setseed(0.20261125)").unwrap();
+    let row = client
+        .query_one(
+            "WITH units AS (
+                 SELECT e, i, i % 2 = 0 AS is_treatment,
+                        sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS value
+                 FROM generate_series(1, 300) e, generate_series(1, 4000) i
+             ), looks AS (
+                 SELECT e, look,
+                        (ab_msprt_agg(is_treatment, value, 0.01)).p_value AS msprt,
+                        (ab_seq_ttest_agg(is_treatment, value)).p_value AS sequence,
+                        (ab_ttest_agg(is_treatment, value)).p_value AS fixed
+                 FROM units JOIN generate_series(1, 20) look ON i <= look * 200
+                 GROUP BY e, look
+             )
+             SELECT avg(msprt::int)::float8, avg(sequence::int)::float8, avg(fixed::int)::float8
+             FROM (SELECT e, bool_or(msprt <= 0.05) AS msprt, bool_or(sequence <= 0.05) AS sequence,
+                          bool_or(fixed <= 0.05) AS fixed
+                   FROM looks GROUP BY e) ever",
+            &[],
+        )
+        .unwrap();
+    let (msprt, sequence, fixed): (f64, f64, f64) = (row.get(0), row.get(1), row.get(2));
+    let bound = 0.05 + 3.0 * (0.05f64 * 0.95 / 300.0).sqrt();
+    eprintln!("ever significant over 20 looks: ab_msprt_agg {msprt}, ab_seq_ttest_agg {sequence}, peeking ab_ttest_agg {fixed}");
+    assert!(msprt <= bound, "ab_msprt_agg ever significant in {msprt}");
+    assert!(sequence <= bound, "ab_seq_ttest_agg ever significant in {sequence}");
+    assert!(fixed > 0.12, "peeking at a fixed-horizon test should inflate: {fixed}");
+}
+
+/// `ab_quantile_test` through SQL: 200 experiments of 500 exponential units per arm with no
+/// true difference; the 95% interval of the median and of the p95 difference covers 0 at
+/// least 95% of the time minus three standard errors.
+#[test]
+fn quantile_intervals_cover_the_true_difference() {
+    let mut client = connect();
+    client.batch_execute("SET max_parallel_workers_per_gather = 0; SELECT setseed(0.5)").unwrap();
+    let row = client
+        .query_one(
+            "WITH units AS (
+                 SELECT e, i % 2 = 0 AS is_treatment, -ln(1 - random()) AS value
+                 FROM generate_series(1, 200) e, generate_series(1, 1000) i
+             ), tests AS (
+                 SELECT e, ab_quantile_test(array_agg(value) FILTER (WHERE NOT is_treatment),
+                                            array_agg(value) FILTER (WHERE is_treatment), 0.5) AS median,
+                           ab_quantile_test(array_agg(value) FILTER (WHERE NOT is_treatment),
+                                            array_agg(value) FILTER (WHERE is_treatment), 0.95) AS p95
+                 FROM units GROUP BY e
+             )
+             SELECT avg(((median).ci_low <= 0 AND 0 <= (median).ci_high)::int)::float8,
+                    avg(((p95).ci_low <= 0 AND 0 <= (p95).ci_high)::int)::float8
+             FROM tests",
+            &[],
+        )
+        .unwrap();
+    let (median, p95): (f64, f64) = (row.get(0), row.get(1));
+    let bound = 0.95 - 3.0 * (0.95f64 * 0.05 / 200.0).sqrt();
+    eprintln!("coverage of the 95% intervals through SQL: median {median}, p95 {p95}");
+    assert!(median >= bound && p95 >= bound, "coverage: median {median}, p95 {p95}");
+}
