@@ -234,6 +234,15 @@ fn alternative_spellings() {
 }
 
 #[test]
+fn beta_distribution_matches_scipy() {
+    each_case("beta", |name, case, checker| {
+        let (a, b, x) = (f64_of(&case["a"]), f64_of(&case["b"]), f64_of(&case["x"]));
+        checker.float(name, "cdf", Some(ab_core::dist::beta_cdf(a, b, x)), &case["cdf"]);
+        checker.float(name, "pdf", Some(ab_core::dist::beta_pdf(a, b, x)), &case["pdf"]);
+    });
+}
+
+#[test]
 fn bayes_prop_matches_quadrature_reference() {
     each_case("bayes_prop", |name, case, checker| {
         let actual = ab_core::bayes::bayes_prop(
