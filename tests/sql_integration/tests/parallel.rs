@@ -11,7 +11,9 @@ const SETUP: &str = "
            hashint4(g) % 2 = 0 AS is_treatment,
            1e9 + (hashint4(g * 7) % 1000) / 8.0 + (g % 2) * 0.25 AS revenue,
            (hashint4(g * 13) % 1000) / 8.0 AS covariate,
-           hashint4(g * 17) % 10 = 0 AS converted
+           hashint4(g * 17) % 10 = 0 AS converted,
+           1 + abs(hashint4(g * 23) % 5) AS sessions,
+           hashint4(g * 29) % 2 = 0 AS b_is_treatment
     FROM generate_series(1, 300000) g;
     ANALYZE parallel_metrics;";
 
@@ -20,6 +22,10 @@ const QUERIES: &[&str] = &[
     "SELECT experiment, (ab_ztest_agg(is_treatment, converted, 0.01, 'larger')).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
     "SELECT experiment, (ab_cuped_agg(is_treatment, revenue, covariate)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
     "SELECT (ab_ttest_agg(is_treatment, revenue, 0.1)).* FROM parallel_metrics",
+    "SELECT experiment, (ab_ratio_agg(is_treatment, revenue, sessions)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
+    "SELECT experiment, (ab_interaction_agg(is_treatment, b_is_treatment, revenue)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
+    "SELECT experiment, (ab_msprt_agg(is_treatment, covariate, 4.0)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
+    "SELECT experiment, (ab_seq_ttest_agg(is_treatment, revenue, 0.05, 1000)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
 ];
 
 fn force_parallel(client: &mut Client, on: bool) {
@@ -42,6 +48,7 @@ fn rows_as_floats(client: &mut Client, sql: &str) -> Vec<Vec<Option<f64>>> {
                 .map(|i| match row.columns()[i].type_().name() {
                     "float8" => row.get::<_, Option<f64>>(i),
                     "bool" => row.get::<_, Option<bool>>(i).map(f64::from),
+                    "int8" => row.get::<_, Option<i64>>(i).map(|v| v as f64),
                     _ => row.get::<_, Option<i32>>(i).map(f64::from),
                 })
                 .collect()
