@@ -2,7 +2,7 @@
 //! `tests/golden/generate.py`), 1e-9 relative.
 
 use ab_core::compare::{self, FieldValue, ResultRecord, TestSettings};
-use ab_core::moments::{CoMoments, Moments, TwoGroups};
+use ab_core::moments::{CoMomentMatrix, CoMoments, Moments, TwoGroups};
 use ab_core::planning::{self, Design, RatePair};
 use ab_core::srm::{self, Correction};
 use ab_core::{assign, Alternative};
@@ -311,6 +311,24 @@ fn ratio_groups(case: &Value) -> TwoGroups<CoMoments> {
 fn ratio_matches_delta_method_reference() {
     each_case("ratio", |name, case, checker| {
         let actual = compare::ratio_of_groups(&ratio_groups(case), settings(case)).expect("defined");
+        checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}
+
+#[test]
+fn ratio_cuped_matches_matrix_reference() {
+    each_case("ratio_cuped", |name, case, checker| {
+        let mut groups = TwoGroups::<CoMomentMatrix<4>>::default();
+        for (arm, is_treatment) in [("control", false), ("treatment", true)] {
+            let columns: Vec<Vec<f64>> = ["numerator", "denominator", "pre_numerator", "pre_denominator"]
+                .iter()
+                .map(|variable| f64s_of(&case[arm][*variable]))
+                .collect();
+            for row in 0..columns[0].len() {
+                groups.group_mut(is_treatment).push(std::array::from_fn(|k| columns[k][row]));
+            }
+        }
+        let actual = compare::ratio_cuped_of_groups(&groups, settings(case)).expect("defined");
         checker.record(name, &case["expected"], |field| field_of(&actual, field));
     });
 }

@@ -675,6 +675,81 @@ def ratio_cases():
 
 
 
+RATIO_CUPED_VARIABLES = ("numerator", "denominator", "pre_numerator", "pre_denominator")
+
+
+def ratio_cuped_expected(control, treatment, alpha, alternative):
+    """CUPED for ratio metrics with numpy matrix algebra: per arm the 4x4 sample covariance S of
+    (numerator, denominator, pre_numerator, pre_denominator) and the delta-method gradients g_R,
+    g_C of the two ratios; Var R = g_R' S g_R / n etc.; theta = sum Cov(R, C) / sum Var C; a
+    z-test on (R_t - R_c) - theta (C_t - C_c)."""
+    def arm(data):
+        a = np.array([data[v] for v in RATIO_CUPED_VARIABLES], float)
+        n, mu = a.shape[1], a.mean(axis=1)
+        s = np.cov(a, ddof=1) if n >= 2 else np.full((4, 4), np.nan)
+        g_r = np.array([1 / mu[1], -mu[0] / mu[1] ** 2, 0, 0])
+        g_c = np.array([0, 0, 1 / mu[3], -mu[2] / mu[3] ** 2]) if mu[3] != 0 else np.full(4, np.nan)
+        return {"n": n, "r": mu[0] / mu[1], "c": mu[2] / mu[3] if mu[3] != 0 else math.nan, "pre": (mu[2], mu[3]),
+                "v_r": g_r @ s @ g_r / n, "v_c": g_c @ s @ g_c / n, "cov": g_r @ s @ g_c / n}
+    c, t = arm(control), arm(treatment)
+    v_c = c["v_c"] + t["v_c"]
+    theta = (c["cov"] + t["cov"]) / v_c if np.isfinite(v_c) and v_c > 0 else None
+    slope = theta or 0.0
+    diff = (t["r"] - c["r"]) - (slope * (t["c"] - c["c"]) if theta is not None else 0.0)
+    # Without a usable covariate the test is the plain delta-method one.
+    var = sum(a["v_r"] - 2 * slope * a["cov"] + slope**2 * a["v_c"] if theta is not None else a["v_r"] for a in (c, t))
+    raw = c["v_r"] + t["v_r"]
+    se = math.sqrt(var) if var == var and var >= 0 else math.nan
+    defined = se == se and se > 0
+    z = diff / se if defined else None
+    p = {"two-sided": 2 * stats.norm.sf(abs(z)), "larger": stats.norm.sf(z), "smaller": stats.norm.cdf(z)}[alternative] if defined else None
+    ci_low, ci_high = interval(diff, critical(alternative, alpha, stats.norm), se, alternative) if defined else (None, None)
+    pooled = (c["n"] * c["pre"][0] + t["n"] * t["pre"][0]) / (c["n"] * c["pre"][1] + t["n"] * t["pre"][1])
+    adjusted_control = c["r"] - slope * (c["c"] - pooled) if theta is not None else c["r"]
+    return {"ratio_c": c["r"], "ratio_t": t["r"], "theta": num(theta), "diff": diff,
+            "rel_lift": num(diff / adjusted_control), "z": num(z), "p_value": num(p), "ci_low": num(ci_low),
+            "ci_high": num(ci_high), "variance_reduction": num(1 - var / raw) if defined and raw > 0 else None,
+            "significant": significant(p, alpha)}
+
+
+def ratio_cuped_arm_data(rng, n, per_session):
+    """Users whose habits carry over: pre-period sessions and spend predict the experiment's."""
+    habit = rng.gamma(4.0, 1.0, n)
+    pre_sessions = rng.poisson(habit) + 1
+    sessions = rng.poisson(habit) + 1
+    pre_revenue = np.array([rng.gamma(2.0, 1.5 * h / 4.0, k).sum() for h, k in zip(habit, pre_sessions)])
+    revenue = np.array([rng.gamma(2.0, per_session * h / 8.0, k).sum() for h, k in zip(habit, sessions)])
+    return {"numerator": [round(float(v), 4) for v in revenue], "denominator": [float(v) for v in sessions],
+            "pre_numerator": [round(float(v), 4) for v in pre_revenue], "pre_denominator": [float(v) for v in pre_sessions]}
+
+
+def ratio_cuped_cases():
+    rng = np.random.default_rng(4)
+    small_c = {"numerator": [3.0, 0.0, 5.5], "denominator": [2.0, 1.0, 4.0],
+               "pre_numerator": [2.0, 1.0, 4.0], "pre_denominator": [1.0, 2.0, 3.0]}
+    small_t = {"numerator": [4.0, 2.0, 1.0, 6.0], "denominator": [3.0, 1.0, 1.0, 5.0],
+               "pre_numerator": [3.0, 1.0, 0.0, 5.0], "pre_denominator": [2.0, 1.0, 1.0, 4.0]}
+    offset_c, offset_t = ratio_cuped_arm_data(rng, 500, 3.0), ratio_cuped_arm_data(rng, 500, 3.1)
+    for data in (offset_c, offset_t):
+        data["numerator"] = [1e9 + v for v in data["numerator"]]
+    datasets = [
+        ("revenue per session n=2000", ratio_cuped_arm_data(rng, 2000, 3.0), ratio_cuped_arm_data(rng, 2000, 3.15)),
+        ("numerators offset by 1e9", offset_c, offset_t),
+        ("small", small_c, small_t),
+        ("constant pre-period", dict(small_c, pre_numerator=[1.0] * 3, pre_denominator=[1.0] * 3),
+                                dict(small_t, pre_numerator=[1.0] * 4, pre_denominator=[1.0] * 4)),
+        ("no pre-period sessions in control", dict(small_c, pre_numerator=[0.0] * 3, pre_denominator=[0.0] * 3), small_t),
+        ("one unit in treatment", small_c, {k: v[:1] for k, v in small_t.items()}),
+    ]
+    cases = []
+    for name, control, treatment in datasets:
+        for alternative in ALTERNATIVES:
+            cases.append({"name": f"{name} {alternative}", "control": control, "treatment": treatment, "alpha": 0.05,
+                          "alternative": alternative,
+                          "expected": ratio_cuped_expected(control, treatment, 0.05, alternative)})
+    return cases
+
+
 def interaction_expected(cells, alpha, alternative):
     """The 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite df, from raw data."""
     arrays = {k: np.asarray(v, float) for k, v in cells.items()}
@@ -823,6 +898,7 @@ def main():
         "duration_days": duration_cases(), "srm": srm_cases(), "adjust": adjust_cases(), "moments": moments_cases(),
         "beta": beta_cases(), "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
         "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(), "quantile": quantile_cases(), "contamination": contamination_cases(),
+        "ratio_cuped": ratio_cuped_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:
