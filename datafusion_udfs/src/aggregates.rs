@@ -10,10 +10,10 @@ use crate::args::{invalid, plan_error};
 use crate::results::{struct_type, to_struct_array};
 use ab_core::compare::ResultRecord;
 use ab_core::aggregate::TestState;
-use ab_core::compare::{self, Cuped, InteractionTest, RatioTest, TTest, ZTest};
+use ab_core::compare::{self, Cuped, InteractionTest, RatioCuped, RatioTest, TTest, ZTest};
 use ab_core::sequential::{self, AlwaysValid};
 use ab_core::error::check_finite;
-use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
+use ab_core::moments::{CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
@@ -26,7 +26,6 @@ use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// What differs between the three aggregates: the metric columns, the accumulator, the result.
 /// An optional argument after the metrics (and the required parameter, if any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trailing {
@@ -36,6 +35,7 @@ pub enum Trailing {
     Parameter,
 }
 
+/// What differs between the aggregates: the metric columns, the accumulator, the result.
 pub trait TwoArmTest: Debug + Send + Sync + 'static {
     type State: GroupState + Debug + Send + Sync;
     type Output: ResultRecord;
@@ -66,6 +66,8 @@ pub struct ZTestAgg;
 pub struct CupedAgg;
 #[derive(Debug)]
 pub struct RatioAgg;
+#[derive(Debug)]
+pub struct RatioCupedAgg;
 #[derive(Debug)]
 pub struct InteractionAgg;
 #[derive(Debug)]
@@ -165,6 +167,33 @@ impl TwoArmTest for RatioAgg {
     }
     fn finish(state: &TestState<CoMoments>) -> Option<RatioTest> {
         compare::ratio_of_groups(&state.groups, state.settings_or_default())
+    }
+}
+
+impl TwoArmTest for RatioCupedAgg {
+    type State = CoMomentMatrix<4>;
+    type Output = RatioCuped;
+    const NAME: &'static str = "ab_ratio_cuped_agg";
+    const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64, DataType::Float64, DataType::Float64];
+    const DESCRIPTION: &'static str = "Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method; rows with NULLs are skipped.";
+    const SYNTAX: &'static str =
+        "ab_ratio_cuped_agg(is_treatment, numerator, denominator, pre_numerator, pre_denominator [, alpha [, alternative]])";
+    type Metrics<'a> = [&'a Float64Array; 4];
+    fn metrics(columns: &[ArrayRef]) -> [&Float64Array; 4] {
+        std::array::from_fn(|k| columns[k].as_primitive::<Float64Type>())
+    }
+    fn push(columns: &[&Float64Array; 4], row: usize, arm: &mut CoMomentMatrix<4>) -> Result<bool> {
+        const NAMES: [&str; 4] = ["numerator", "denominator", "pre_numerator", "pre_denominator"];
+        let mut values = [0.0; 4];
+        for ((value, column), name) in values.iter_mut().zip(columns).zip(NAMES) {
+            let Some(read) = finite_at(column, row, name)? else { return Ok(false) };
+            *value = read;
+        }
+        arm.push(values);
+        Ok(true)
+    }
+    fn finish(state: &TestState<CoMomentMatrix<4>>) -> Option<RatioCuped> {
+        compare::ratio_cuped_of_groups(&state.groups, state.settings_or_default())
     }
 }
 

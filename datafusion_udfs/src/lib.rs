@@ -14,7 +14,9 @@ pub mod example;
 mod results;
 mod scalars;
 
-use aggregates::{CupedAgg, InteractionAgg, MsprtAgg, RatioAgg, SeqTTestAgg, TTestAgg, TwoArmAggregate, ZTestAgg};
+use aggregates::{
+    CupedAgg, InteractionAgg, MsprtAgg, RatioAgg, RatioCupedAgg, SeqTTestAgg, TTestAgg, TwoArmAggregate, ZTestAgg,
+};
 use datafusion::logical_expr::{AggregateUDF, DocSection, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -30,6 +32,7 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
         TwoArmAggregate::<ZTestAgg>::udaf(),
         TwoArmAggregate::<CupedAgg>::udaf(),
         TwoArmAggregate::<RatioAgg>::udaf(),
+        TwoArmAggregate::<RatioCupedAgg>::udaf(),
         TwoArmAggregate::<InteractionAgg>::udaf(),
         TwoArmAggregate::<MsprtAgg>::udaf(),
         TwoArmAggregate::<SeqTTestAgg>::udaf(),

@@ -42,6 +42,7 @@ async fn bad_input_errors_name_the_argument() {
         ("SELECT ab_ttest_agg(g, v) FROM (VALUES (true, CAST('NaN' AS DOUBLE)), (false, 2.0)) AS d(g, v)", "value"),
         ("SELECT ab_msprt_agg(g, v, 0.0) FROM (VALUES (true, 1.0), (false, 2.0)) AS d(g, v)", "tau2"),
         ("SELECT ab_seq_ttest_agg(g, v, 0.05, -1.0) FROM (VALUES (true, 1.0), (false, 2.0)) AS d(g, v)", "tuning_n"),
+        ("SELECT ab_ratio_cuped_agg(g, n, d, pn, pd) FROM (VALUES (true, 1.0, 2.0, 1.0, CAST('Infinity' AS DOUBLE))) AS x(g, n, d, pn, pd)", "pre_denominator"),
         ("SELECT ab_bayes_prop(5, 0, 1, 10)", "n_c"),
         ("SELECT ab_quantile_test([1.0], [2.0], 1.5)", "q"),
         ("SELECT ab_contamination(['a', 'b'], ['x'])", "units"),

@@ -170,6 +170,20 @@ async fn aggregates_match_scipy_across_partitions() {
         checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
     })
     .await;
+    each_case("ratio_cuped", async |ctx, name, case, checker| {
+        let (c, t) = (&case["control"], &case["treatment"]);
+        let column = |variable: &'static str| (variable, f64s_of(&c[variable]), f64s_of(&t[variable]));
+        let table = arms_table(&[column("numerator"), column("denominator"), column("pre_numerator"), column("pre_denominator")]);
+        ctx.register_table("arms", Arc::new(table)).expect("register");
+        let sql = format!(
+            "SELECT ab_ratio_cuped_agg(is_treatment, numerator, denominator, pre_numerator, pre_denominator, {}, {}) FROM arms",
+            lit(f64_of(&case["alpha"])), text(str_of(&case["alternative"]))
+        );
+        let batch = query(ctx, &sql).await;
+        ctx.deregister_table("arms").expect("deregister");
+        checker.record(name, &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    })
+    .await;
     each_case("sequential_data", async |ctx, name, case, checker| {
         ctx.register_table("arms", Arc::new(arms_table(&[("value", f64s_of(&case["control"]), f64s_of(&case["treatment"]))]))).expect("register");
         let (alpha, tau2, tuning_n) = (lit(f64_of(&case["alpha"])), lit(f64_of(&case["tau2"])), lit(f64_of(&case["tuning_n"])));

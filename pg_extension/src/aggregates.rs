@@ -1,18 +1,18 @@
-//! The aggregates `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg`, `ab_ratio_agg` and
-//! `ab_interaction_agg`.
+//! The aggregates `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg`, `ab_ratio_agg`,
+//! `ab_ratio_cuped_agg` and `ab_interaction_agg`.
 //!
 //! Each keeps one `ab_core` accumulator per arm in an `internal` state allocated in the
 //! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
-//! deserialize functions make them `PARALLEL SAFE` with partial aggregation: the state is a
-//! few dozen bytes and merges exactly (Chan's formula), so a parallel plan returns the serial
-//! answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
+//! deserialize functions make them `PARALLEL SAFE` with partial aggregation: the state is at
+//! most a few hundred bytes and merges exactly (Chan's formula), so a parallel plan returns
+//! the serial answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
 
 use crate::comparisons::{cuped_row, ttest_row, ztest_row};
 use crate::sql_glue::record;
 use crate::sql_glue::OrRaise;
 use ab_core::aggregate::TestState;
 use ab_core::compare;
-use ab_core::moments::{CoMoments, GroupState, Moments, Proportion, TwoGroups};
+use ab_core::moments::{CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use ab_core::error::check_finite;
 use pgrx::pg_sys::FunctionCallInfo;
 use pgrx::prelude::*;
@@ -284,6 +284,97 @@ fn ab_ratio_agg_sfunc_alternative(
 fn ab_ratio_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ratio_result")> {
     let state = state_ref::<CoMoments>(&state)?;
     compare::ratio_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_ratio_result", fcinfo, &r))
+}
+
+// ---- ab_ratio_cuped_agg(is_treatment, numerator, denominator, pre_numerator, pre_denominator
+//      [, alpha [, alternative]]) ----
+
+/// Per arm, the co-moments of (numerator, denominator, pre_numerator, pre_denominator).
+type RatioCupedState = CoMomentMatrix<4>;
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ratio_cuped_agg_sfunc")]
+fn ab_ratio_cuped_agg_sfunc_plain(
+    state: Internal,
+    is_treatment: Option<bool>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    pre_numerator: Option<f64>,
+    pre_denominator: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_ratio_cuped_agg_sfunc_alternative(
+        state, is_treatment, numerator, denominator, pre_numerator, pre_denominator, Some(0.05), Some("two-sided"), fcinfo,
+    )
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ratio_cuped_agg_sfunc")]
+#[allow(clippy::too_many_arguments)]
+fn ab_ratio_cuped_agg_sfunc_alpha(
+    state: Internal,
+    is_treatment: Option<bool>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    pre_numerator: Option<f64>,
+    pre_denominator: Option<f64>,
+    alpha: Option<f64>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    ab_ratio_cuped_agg_sfunc_alternative(
+        state, is_treatment, numerator, denominator, pre_numerator, pre_denominator, alpha, Some("two-sided"), fcinfo,
+    )
+}
+
+#[pg_extern(immutable, parallel_safe, name = "ab_ratio_cuped_agg_sfunc")]
+#[allow(clippy::too_many_arguments)]
+fn ab_ratio_cuped_agg_sfunc_alternative(
+    mut state: Internal,
+    is_treatment: Option<bool>,
+    numerator: Option<f64>,
+    denominator: Option<f64>,
+    pre_numerator: Option<f64>,
+    pre_denominator: Option<f64>,
+    alpha: Option<f64>,
+    alternative: Option<&str>,
+    fcinfo: FunctionCallInfo,
+) -> Internal {
+    let (Some(is_treatment), Some(numerator), Some(denominator), Some(pre_numerator), Some(pre_denominator), Some(alpha), Some(alternative)) =
+        (is_treatment, numerator, denominator, pre_numerator, pre_denominator, alpha, alternative)
+    else {
+        return state;
+    };
+    let current = state_mut::<RatioCupedState>(&mut state, fcinfo);
+    current.use_settings(alpha, alternative).or_raise();
+    current.groups.group_mut(is_treatment).push([
+        finite("numerator", numerator),
+        finite("denominator", denominator),
+        finite("pre_numerator", pre_numerator),
+        finite("pre_denominator", pre_denominator),
+    ]);
+    state
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ratio_cuped_agg_final(
+    state: Internal,
+    fcinfo: FunctionCallInfo,
+) -> Option<pgrx::composite_type!('static, "ab_ratio_cuped_result")> {
+    let state = state_ref::<RatioCupedState>(&state)?;
+    compare::ratio_cuped_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_ratio_cuped_result", fcinfo, &r))
+}
+
+#[pg_extern(immutable, parallel_safe)]
+fn ab_ratio_cuped_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
+    combine::<RatioCupedState>(left, right, fcinfo)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ratio_cuped_agg_serialize(state: Internal) -> Vec<u8> {
+    serialize::<RatioCupedState>(state)
+}
+
+#[pg_extern(immutable, strict, parallel_safe)]
+fn ab_ratio_cuped_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
+    deserialize::<RatioCupedState>(bytes)
 }
 
 // ---- ab_interaction_agg(a_is_treatment, b_is_treatment, value [, alpha [, alternative]]) ----

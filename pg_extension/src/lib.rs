@@ -42,6 +42,10 @@ CREATE TYPE ab_quantile_result AS (
 CREATE TYPE ab_interaction_result AS (
     contrast float8, se float8, t float8, df float8, p_value float8, ci_low float8, ci_high float8, significant boolean
 );
+CREATE TYPE ab_ratio_cuped_result AS (
+    ratio_c float8, ratio_t float8, theta float8, diff float8, rel_lift float8, z float8, p_value float8,
+    ci_low float8, ci_high float8, variance_reduction float8, significant boolean
+);
 CREATE TYPE ab_ratio_result AS (
     ratio_c float8, ratio_t float8, diff float8, rel_lift float8, z float8, p_value float8,
     ci_low float8, ci_high float8, rel_ci_low float8, rel_ci_high float8, significant boolean
@@ -52,8 +56,9 @@ COMMENT ON TYPE ab_cuped_result IS 'Result of ab_cuped_agg: Welch t-test on the 
 COMMENT ON TYPE ab_srm_result IS 'Result of ab_srm: chi-square test of the observed split';
 COMMENT ON TYPE ab_bayes_result IS 'Result of ab_bayes_prop and ab_bayes_mean: P(treatment better), expected loss of each choice, 95% credible interval of the difference';
 COMMENT ON TYPE ab_ratio_result IS 'Result of ab_ratio_agg: ratio metric per arm compared by the delta method';
+COMMENT ON TYPE ab_ratio_cuped_result IS 'Result of ab_ratio_cuped_agg: ratio metric adjusted by its pre-period ratio (CUPED), delta method';
 COMMENT ON TYPE ab_interaction_result IS 'Result of ab_interaction_agg: the 2x2 interaction contrast of two experiments';
-COMMENT ON TYPE ab_quantile_result IS 'Result of ab_quantile_test: difference of a quantile between arms with an order-statistic CI';
+COMMENT ON TYPE ab_quantile_result IS 'Result of ab_quantile_test: difference of a quantile between arms with a Maritz-Jarrett CI';
 COMMENT ON TYPE ab_contamination_result IS 'Result of ab_contamination: units exposed to more than one variant';
 COMMENT ON TYPE ab_sequential_result IS 'Result of ab_msprt, ab_msprt_agg and ab_seq_ttest_agg: always-valid p-value and confidence sequence';
 "#,
@@ -173,6 +178,31 @@ CREATE AGGREGATE ab_ratio_agg(is_treatment boolean, numerator float8, denominato
 COMMENT ON AGGREGATE ab_ratio_agg(boolean, float8, float8, float8, text) IS 'Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped';
 COMMENT ON FUNCTION ab_ratio_agg_sfunc(internal, boolean, float8, float8, float8, text) IS 'Transition function of ab_ratio_agg';
 COMMENT ON FUNCTION ab_ratio_agg_final(internal) IS 'Final function of ab_ratio_agg';
+CREATE AGGREGATE ab_ratio_cuped_agg(is_treatment boolean, numerator float8, denominator float8, pre_numerator float8, pre_denominator float8) (
+    SFUNC = ab_ratio_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_cuped_agg_final,
+    COMBINEFUNC = ab_ratio_cuped_agg_combine, SERIALFUNC = ab_ratio_cuped_agg_serialize, DESERIALFUNC = ab_ratio_cuped_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ratio_cuped_agg(boolean, float8, float8, float8, float8) IS 'Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_sfunc(internal, boolean, float8, float8, float8, float8) IS 'Transition function of ab_ratio_cuped_agg';
+CREATE AGGREGATE ab_ratio_cuped_agg(is_treatment boolean, numerator float8, denominator float8, pre_numerator float8, pre_denominator float8, alpha float8) (
+    SFUNC = ab_ratio_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_cuped_agg_final,
+    COMBINEFUNC = ab_ratio_cuped_agg_combine, SERIALFUNC = ab_ratio_cuped_agg_serialize, DESERIALFUNC = ab_ratio_cuped_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ratio_cuped_agg(boolean, float8, float8, float8, float8, float8) IS 'Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method at level alpha; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_sfunc(internal, boolean, float8, float8, float8, float8, float8) IS 'Transition function of ab_ratio_cuped_agg';
+CREATE AGGREGATE ab_ratio_cuped_agg(is_treatment boolean, numerator float8, denominator float8, pre_numerator float8, pre_denominator float8, alpha float8, alternative text) (
+    SFUNC = ab_ratio_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_cuped_agg_final,
+    COMBINEFUNC = ab_ratio_cuped_agg_combine, SERIALFUNC = ab_ratio_cuped_agg_serialize, DESERIALFUNC = ab_ratio_cuped_agg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ab_ratio_cuped_agg(boolean, float8, float8, float8, float8, float8, text) IS 'Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method at level alpha against the alternative; rows with NULLs are skipped';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_sfunc(internal, boolean, float8, float8, float8, float8, float8, text) IS 'Transition function of ab_ratio_cuped_agg';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_final(internal) IS 'Final function of ab_ratio_cuped_agg';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_combine(internal, internal) IS 'Combine function of ab_ratio_cuped_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_serialize(internal) IS 'Serial function of ab_ratio_cuped_agg (parallel aggregation)';
+COMMENT ON FUNCTION ab_ratio_cuped_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ratio_cuped_agg (parallel aggregation)';
 CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8) (
     SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
     COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
@@ -258,7 +288,7 @@ COMMENT ON FUNCTION ab_thompson_weights(bigint[], bigint[], float8) IS 'Thompson
 COMMENT ON FUNCTION ab_msprt(float8, float8, float8, float8) IS 'Mixture SPRT (normal mixture N(0, tau2)): always-valid p-value and confidence sequence of a difference';
 COMMENT ON FUNCTION ab_winsorize(float8, float8, float8) IS 'The value capped to [lo, hi]';
 COMMENT ON FUNCTION ab_contamination(text[], text[]) IS 'Units exposed to more than one variant of an experiment, from exposure rows as arrays of units and variants, and their share';
-COMMENT ON FUNCTION ab_quantile_test(float8[], float8[], float8, float8) IS 'Difference of the q-quantiles (median: 0.5) of two arms given as arrays, with an order-statistic CI and p-value';
+COMMENT ON FUNCTION ab_quantile_test(float8[], float8[], float8, float8) IS 'Difference of the q-quantiles (median: 0.5) of two arms given as arrays, with Maritz-Jarrett standard errors, a normal CI and p-value';
 "#,
     name = "aggregates_and_comments",
     finalize

@@ -69,6 +69,8 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_cuped_agg(g, v, x) FROM (VALUES (true, 1.0::float8, 'Infinity'::float8)) d(g, v, x)", "covariate"),
     ("SELECT ab_ratio_agg(g, n, d) FROM (VALUES (true, 1.0::float8, 'NaN'::float8)) x(g, n, d)", "denominator"),
     ("SELECT ab_ratio_agg(g, n, d, 0.05, 'up') FROM (VALUES (true, 1.0::float8, 2.0::float8)) x(g, n, d)", "alternative"),
+    ("SELECT ab_ratio_cuped_agg(g, n, d, pn, pd) FROM (VALUES (true, 1.0::float8, 2.0::float8, 'NaN'::float8, 1.0::float8)) x(g, n, d, pn, pd)", "pre_numerator"),
+    ("SELECT ab_ratio_cuped_agg(g, n, d, pn, pd, 1.5) FROM (VALUES (true, 1.0::float8, 2.0::float8, 1.0::float8, 1.0::float8)) x(g, n, d, pn, pd)", "alpha"),
     ("SELECT ab_interaction_agg(a, b, v) FROM (VALUES (true, false, 'Infinity'::float8)) x(a, b, v)", "value"),
     ("SELECT ab_interaction_agg(a, b, v, 0) FROM (VALUES (true, false, 1.0::float8)) x(a, b, v)", "alpha"),
     ("SELECT ab_msprt_agg(t, v, 0) FROM (VALUES (true, 1.0::float8), (true, 2.0), (false, 1.0), (false, 3.0)) x(t, v)", "tau2"),

@@ -50,8 +50,8 @@ fn aggregates_have_combine_serial_and_deserial_functions() {
         .expect("catalog query");
     assert_eq!(
         rows.len(),
-        20,
-        "three arities of ab_ztest_agg, ab_ttest_agg, ab_cuped_agg, ab_ratio_agg, ab_interaction_agg, ab_seq_ttest_agg; two of ab_msprt_agg"
+        23,
+        "three arities of ab_ztest_agg, ab_ttest_agg, ab_cuped_agg, ab_ratio_agg, ab_ratio_cuped_agg, ab_interaction_agg, ab_seq_ttest_agg; two of ab_msprt_agg"
     );
     for row in &rows {
         for column in 1..4 {

@@ -141,6 +141,29 @@ fn ab_ratio_agg_matches_delta_method_reference() {
 }
 
 #[test]
+fn ab_ratio_cuped_agg_matches_matrix_reference() {
+    each_case("ratio_cuped", |client, name, case, checker| {
+        let arm = |key: &str, series: &str| f64s_of(&case[key][series]);
+        let (alpha, alternative) = (f64_of(&case["alpha"]), str_of(&case["alternative"]));
+        let row = query_one(
+            client,
+            "SELECT (ab_ratio_cuped_agg(is_treatment, n, d, pre_n, pre_d, $9, $10)).* FROM (
+                 SELECT false AS is_treatment, unnest($1::float8[]) AS n, unnest($2::float8[]) AS d,
+                        unnest($3::float8[]) AS pre_n, unnest($4::float8[]) AS pre_d
+                 UNION ALL SELECT true, unnest($5::float8[]), unnest($6::float8[]), unnest($7::float8[]), unnest($8::float8[])) rows",
+            &[
+                &arm("control", "numerator"), &arm("control", "denominator"),
+                &arm("control", "pre_numerator"), &arm("control", "pre_denominator"),
+                &arm("treatment", "numerator"), &arm("treatment", "denominator"),
+                &arm("treatment", "pre_numerator"), &arm("treatment", "pre_denominator"),
+                &alpha, &alternative,
+            ],
+        );
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
+}
+
+#[test]
 fn ab_interaction_agg_matches_welch_satterthwaite_reference() {
     each_case("interaction", |client, name, case, checker| {
         let cell = |key: &str| f64s_of(&case["cells"][key]);

@@ -23,6 +23,7 @@ const QUERIES: &[&str] = &[
     "SELECT experiment, (ab_cuped_agg(is_treatment, revenue, covariate)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
     "SELECT (ab_ttest_agg(is_treatment, revenue, 0.1)).* FROM parallel_metrics",
     "SELECT experiment, (ab_ratio_agg(is_treatment, revenue, sessions)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
+    "SELECT experiment, (ab_ratio_cuped_agg(is_treatment, revenue, sessions, covariate, 1 + sessions % 3)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
     "SELECT experiment, (ab_interaction_agg(is_treatment, b_is_treatment, revenue)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
     "SELECT experiment, (ab_msprt_agg(is_treatment, covariate, 4.0)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
     "SELECT experiment, (ab_seq_ttest_agg(is_treatment, revenue, 0.05, 1000)).* FROM parallel_metrics GROUP BY 1 ORDER BY 1",
