@@ -347,22 +347,38 @@ fn ratio_arm(group: &CoMoments) -> Option<Arm> {
     Some(Arm { n: group.x.count() as f64, mean: mean_n / mean_d, var })
 }
 
+/// A z-test of `diff` with standard error `se` (delta-method statistics); the fields are
+/// `None` unless `se` is finite and positive. `critical` is the normal quantile of the CI.
+struct NormalTest {
+    z: Option<f64>,
+    p_value: Option<f64>,
+    critical: f64,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
+}
+
+impl NormalTest {
+    fn new(diff: f64, se: f64, settings: TestSettings) -> Self {
+        let z = (se.is_finite() && se > 0.0).then(|| diff / se);
+        let critical = normal_isf(settings.alternative.tail_alpha(settings.alpha));
+        let ci = z.map(|_| settings.alternative.interval(diff, critical, se));
+        Self {
+            z,
+            p_value: z.map(|z| settings.alternative.p_value(z, normal_sf)),
+            critical,
+            ci_low: ci.map(|ci| ci.0),
+            ci_high: ci.map(|ci| ci.1),
+        }
+    }
+}
+
 /// The delta-method test of a ratio metric; `None` when an arm is empty or its denominators
 /// average 0 (the ratio is undefined). With one unit in an arm only the ratios are defined.
 pub fn ratio_of_groups(groups: &TwoGroups<CoMoments>, settings: TestSettings) -> Option<RatioTest> {
     let (control, treatment) = (ratio_arm(&groups.control)?, ratio_arm(&groups.treatment)?);
     let diff = treatment.mean - control.mean;
     let se = welch_variance(control, treatment).sqrt();
-    let z = (se.is_finite() && se > 0.0).then(|| diff / se);
-    let p_value = z.map(|z| settings.alternative.p_value(z, normal_sf));
-    let critical = normal_isf(settings.alternative.tail_alpha(settings.alpha));
-    let (ci_low, ci_high) = match z {
-        Some(_) => {
-            let (low, high) = settings.alternative.interval(diff, critical, se);
-            (Some(low), Some(high))
-        }
-        None => (None, None),
-    };
+    let NormalTest { z, p_value, critical, ci_low, ci_high } = NormalTest::new(diff, se, settings);
     let relative = RelativeLift::new(control, treatment, diff);
     let (rel_ci_low, rel_ci_high) = if z.is_some() { relative.interval(settings, critical) } else { (None, None) };
     Some(RatioTest {
@@ -513,14 +529,12 @@ fn ratio_cuped_arm(group: &CoMomentMatrix<4>) -> Option<RatioArm> {
     let (g_ratio, g_covariate) = (gradient(NUMERATOR, DENOMINATOR), gradient(PRE_NUMERATOR, PRE_DENOMINATOR));
     let n = group.count() as f64;
     let quadratic = |a: &[f64; 4], b: &[f64; 4]| -> f64 {
-        let mut sum = 0.0;
-        for i in 0..4 {
-            for j in 0..4 {
-                if a[i] != 0.0 && b[j] != 0.0 {
-                    sum += a[i] * b[j] * group.covariance(i, j).unwrap_or(f64::NAN);
-                }
-            }
-        }
+        // Zero entries are skipped, so an undefined mean elsewhere cannot turn 0·∞ into NaN.
+        let nonzero = |g: &[f64; 4]| g.iter().copied().enumerate().filter(|(_, v)| *v != 0.0).collect::<Vec<_>>();
+        let (a, b) = (nonzero(a), nonzero(b));
+        let sum: f64 = a.iter().flat_map(|&(i, ai)| b.iter().map(move |&(j, bj)| (i, j, ai * bj))).map(|(i, j, w)| {
+            w * group.covariance(i, j).unwrap_or(f64::NAN)
+        }).sum();
         sum / n
     };
     Some(RatioArm {
@@ -558,16 +572,7 @@ pub fn ratio_cuped_of_groups(groups: &TwoGroups<CoMomentMatrix<4>>, settings: Te
         raw_variance
     };
     let se = variance.sqrt();
-    let z = (se.is_finite() && se > 0.0).then(|| diff / se);
-    let p_value = z.map(|z| settings.alternative.p_value(z, normal_sf));
-    let critical = normal_isf(settings.alternative.tail_alpha(settings.alpha));
-    let (ci_low, ci_high) = match z {
-        Some(_) => {
-            let (low, high) = settings.alternative.interval(diff, critical, se);
-            (Some(low), Some(high))
-        }
-        None => (None, None),
-    };
+    let NormalTest { z, p_value, ci_low, ci_high, .. } = NormalTest::new(diff, se, settings);
     let pooled_covariate = arms.iter().map(|a| a.n * a.pre_means.0).sum::<f64>() / arms.iter().map(|a| a.n * a.pre_means.1).sum::<f64>();
     let adjusted_control =
         if theta.is_some() { control.ratio - slope * (control.covariate - pooled_covariate) } else { control.ratio };

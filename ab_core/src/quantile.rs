@@ -121,8 +121,8 @@ pub fn quantile_test(control: &[f64], treatment: &[f64], q: f64, alpha: f64) -> 
         quantile_c,
         quantile_t,
         diff,
-        ci_low: defined.then(|| diff - z * se),
-        ci_high: defined.then(|| diff + z * se),
+        ci_low: defined.then_some(diff - z * se),
+        ci_high: defined.then_some(diff + z * se),
         p_value,
         significant: p_value.map(|p| p < alpha),
     })

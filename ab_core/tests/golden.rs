@@ -324,9 +324,8 @@ fn ratio_cuped_matches_matrix_reference() {
                 .iter()
                 .map(|variable| f64s_of(&case[arm][*variable]))
                 .collect();
-            for row in 0..columns[0].len() {
-                groups.group_mut(is_treatment).push(std::array::from_fn(|k| columns[k][row]));
-            }
+            let arm = groups.group_mut(is_treatment);
+            (0..columns[0].len()).for_each(|row| arm.push(std::array::from_fn(|k| columns[k][row])));
         }
         let actual = compare::ratio_cuped_of_groups(&groups, settings(case)).expect("defined");
         checker.record(name, &case["expected"], |field| field_of(&actual, field));

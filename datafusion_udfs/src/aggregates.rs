@@ -273,14 +273,17 @@ impl TwoArmTest for SeqTTestAgg {
     }
 }
 
+/// A test parameter's column and the check of its values.
+type ParameterColumn<'a> = (&'a ArrayRef, fn(f64) -> ab_core::Result<f64>);
+
 /// The argument columns of one batch, split by role.
 struct Rows<'a, T: TwoArmTest> {
     is_treatment: &'a BooleanArray,
     metrics: T::Metrics<'a>,
     alpha: Option<&'a ArrayRef>,
     alternative: Option<&'a ArrayRef>,
-    /// The required or optional parameter column, and the check of its values.
-    parameter: Option<(&'a ArrayRef, fn(f64) -> ab_core::Result<f64>)>,
+    /// The required or optional parameter.
+    parameter: Option<ParameterColumn<'a>>,
 }
 
 impl<'a, T: TwoArmTest> Rows<'a, T> {
