@@ -2,8 +2,10 @@
 //! experiments, each looked at 20 times (100 more users per arm at each look). The share of
 //! experiments ever significant at α = 0.05 stays within 0.05 plus sampling error for
 //! `ab_msprt_agg` and `ab_seq_ttest_agg`; the fixed-horizon `ab_ttest_agg` peeked at the same
-//! looks shows the inflation that sequential tests exist to avoid.
+//! looks shows the inflation that sequential tests exist to avoid. Also: the coverage of
+//! `ab_quantile_test`'s intervals, and a bandit driven by `ab_thompson_weights`.
 
+use ab_core::simulation::SplitMix64;
 use sql_integration::connect;
 
 #[test]
@@ -68,4 +70,34 @@ fn quantile_intervals_cover_the_true_difference() {
     let slack = 3.0 * (0.95f64 * 0.05 / 400.0).sqrt();
     eprintln!("coverage of the 95% intervals through SQL: median {median}, p95 {p95}");
     assert!((median - 0.95).abs() <= slack && (p95 - 0.95).abs() <= slack, "coverage: median {median}, p95 {p95}");
+}
+
+/// A bandit run on the installed `ab_thompson_weights`: three arms converting at 8%, 12% and
+/// 9%, 40 rounds of 500 users allocated by the weights the database returns for the counts
+/// so far (floor 0.02). The traffic moves to the 12% arm.
+#[test]
+fn thompson_weights_move_traffic_to_the_best_arm() {
+    let mut client = connect();
+    let rates = [0.08, 0.12, 0.09];
+    let mut stream = SplitMix64::new(4012);
+    let (mut successes, mut trials) = (vec![0i64; 3], vec![0i64; 3]);
+    let mut weights_of = |successes: &Vec<i64>, trials: &Vec<i64>| -> Vec<f64> {
+        client.query_one("SELECT ab_thompson_weights($1, $2, 0.02)", &[successes, trials]).unwrap().get(0)
+    };
+    let first = weights_of(&successes, &trials);
+    for _round in 0..40 {
+        let weights = weights_of(&successes, &trials);
+        for _user in 0..500 {
+            let draw = stream.uniform();
+            let arm = if draw < weights[0] { 0 } else if draw < weights[0] + weights[1] { 1 } else { 2 };
+            trials[arm] += 1;
+            successes[arm] += i64::from(stream.uniform() < rates[arm]);
+        }
+    }
+    let last = weights_of(&successes, &trials);
+    eprintln!("Thompson weights after 40 rounds: {last:?}, trials {trials:?}");
+    assert!(first.iter().all(|w| (w - 1.0 / 3.0).abs() < 1e-12), "no data, equal weights: {first:?}");
+    assert!(last[1] > 0.8, "the 12% arm should dominate: {last:?} after {trials:?}");
+    assert!(last.iter().all(|w| *w >= 0.02 - 1e-15), "the floor holds: {last:?}");
+    assert!(trials[1] > trials[0] + trials[2], "{trials:?}");
 }
