@@ -581,7 +581,7 @@ pub fn ratio_cuped_of_groups(groups: &TwoGroups<CoMomentMatrix<4>>, settings: Te
         ratio_t: treatment.ratio,
         theta,
         diff,
-        rel_lift: (adjusted_control != 0.0).then(|| diff / adjusted_control),
+        rel_lift: (adjusted_control.is_finite() && adjusted_control != 0.0).then(|| diff / adjusted_control),
         z,
         p_value,
         ci_low,

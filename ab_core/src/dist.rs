@@ -102,8 +102,9 @@ fn stirling_remainder(z: f64) -> f64 {
 
 /// a·(ln(x/x₀) − e) with e = x/x₀ − 1: for small e as −a·(e − ln(1 + e)), which has no
 /// cancellation, otherwise directly.
-fn scaled_log_ratio(a: f64, x: f64, x0: f64, e: f64) -> f64 {
-    if e.abs() < 0.5 { -a * (e - e.ln_1p()) } else { a * ((x / x0).ln() - e) }
+/// `scaled_e` is a·e, passed in because it is finite where e alone overflows (tiny a).
+fn scaled_log_ratio(a: f64, x: f64, x0: f64, e: f64, scaled_e: f64) -> f64 {
+    if e.abs() < 0.5 { -a * (e - e.ln_1p()) } else { a * (x.ln() - x0.ln()) - scaled_e }
 }
 
 /// ln(xᵃ·yᵇ/B(a, b)) with y = 1 − x given separately (whichever is computed as 1 − the
@@ -115,7 +116,9 @@ fn ln_beta_kernel(a: f64, b: f64, x: f64, y: f64) -> f64 {
     let (x0, y0) = (a / total, b / total);
     // x − x₀ = (b·x − a·y)/(a + b), exact to a few ulps even when x is close to x₀.
     let offset = (b * x - a * y) / total;
-    scaled_log_ratio(a, x, x0, offset / x0) + scaled_log_ratio(b, y, y0, -offset / y0) + 0.5 * (a * b / total).ln()
+    // a·(x/x₀ − 1) = (x − x₀)·(a + b), and likewise for b.
+    scaled_log_ratio(a, x, x0, offset / x0, offset * total) + scaled_log_ratio(b, y, y0, -offset / y0, -offset * total)
+        + 0.5 * (a.ln() + b.ln() - total.ln())
         - LN_SQRT_2PI
         + stirling_remainder(total)
         - stirling_remainder(a)
@@ -178,4 +181,19 @@ fn incomplete_beta_fraction(a: f64, b: f64, x: f64, y: f64) -> f64 {
         }
     }
     ln_beta_kernel(a, b, x, y).exp() * fraction / a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A prior of 1e-310 makes x/x₀ overflow; the kernel must not turn that into ∞ − ∞.
+    #[test]
+    fn tiny_shapes_give_numbers_not_nan() {
+        let cdf = beta_cdf(1e-310, 2.5, 0.3);
+        assert!((cdf - 1.0).abs() < 1e-9, "{cdf}");
+        assert!(beta_pdf(1e-310, 2.5, 0.3).is_finite());
+        let symmetric = beta_cdf(1e-170, 1e-170, 0.3);
+        assert!((symmetric - 0.5).abs() < 1e-9, "{symmetric}");
+    }
 }

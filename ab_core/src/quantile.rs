@@ -86,9 +86,11 @@ fn maritz_jarrett_se(sorted: &[f64], q: f64) -> Option<f64> {
         }
         below = above;
     }
+    // Deviations from X_(m): constant data then gives exactly 0, not a rounding residue.
+    let reference = sorted[m - 1];
     let total: f64 = weighted.iter().map(|(w, _)| w).sum();
-    let mean = weighted.iter().map(|(w, x)| w * x).sum::<f64>() / total;
-    let variance = weighted.iter().map(|(w, x)| w * (x - mean) * (x - mean)).sum::<f64>() / total;
+    let mean = weighted.iter().map(|(w, x)| w * (x - reference)).sum::<f64>() / total;
+    let variance = weighted.iter().map(|(w, x)| w * (x - reference - mean).powi(2)).sum::<f64>() / total;
     Some(variance.sqrt())
 }
 
@@ -174,6 +176,8 @@ mod tests {
         assert_eq!(quantile_test(&[1.0], &[1.0], 1.0, 0.05).unwrap_err().argument, "q");
         assert_eq!(quantile_test(&[1.0], &[1.0], 0.5, 0.0).unwrap_err().argument, "alpha");
         assert_eq!(quantile_test(&[2.0, 2.0, 2.0], &[2.0, 2.0, 2.0], 0.5, 0.05).unwrap().p_value, None);
+        // 0.1 and 0.2 are not exact in binary: constant arms must still have no SE.
+        assert_eq!(quantile_test(&[0.1; 10], &[0.2; 10], 0.5, 0.05).unwrap().significant, None);
         // p95 of 20 values: m = 19, so the Beta is defined; of 10, m = n and the test is NULL.
         let ramp = |n: usize| (0..n).map(|i| i as f64).collect::<Vec<f64>>();
         assert!(quantile_test(&ramp(20), &ramp(20), 0.95, 0.05).unwrap().p_value.is_some());
