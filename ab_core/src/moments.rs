@@ -223,9 +223,10 @@ impl<const K: usize> CoMomentMatrix<K> {
         for (marginal, value) in self.marginals.iter_mut().zip(values) {
             marginal.push(value);
         }
+        let after: [f64; K] = std::array::from_fn(|j| self.marginals[j].deviation(values[j]));
         for i in 0..K {
             for j in i + 1..K {
-                let added = before[i] * self.marginals[j].deviation(values[j]);
+                let added = before[i] * after[j];
                 self.comoments[i][j] += added;
                 self.comoments[j][i] += added;
             }

@@ -67,24 +67,24 @@ fn maritz_jarrett_se(sorted: &[f64], q: f64) -> Option<f64> {
     let tails = |j: usize| beta_tails(a, b, j as f64 / cells, (n - j) as f64 / cells);
     // Cell i covers ((i − 1)/n, i/n] and weighs x_(i). Split at the boundary nearest the mean.
     let split = ((a / (a + b)) * cells).round() as usize;
+    // Lower tail at the cell's upper boundary going down, upper tail at its lower one going up.
+    let (mut lower_edge, mut upper_edge) = tails(split);
     let mut weighted: Vec<(f64, f64)> = Vec::new();
-    let mut above = tails(split).0;
     for i in (1..=split).rev() {
         let below = tails(i - 1).0;
-        weighted.push((above - below, sorted[i - 1]));
+        weighted.push((lower_edge - below, sorted[i - 1]));
         if below < NEGLIGIBLE_MASS {
             break;
         }
-        above = below;
+        lower_edge = below;
     }
-    let mut below = tails(split).1;
     for i in split + 1..=n {
         let above = tails(i).1;
-        weighted.push((below - above, sorted[i - 1]));
+        weighted.push((upper_edge - above, sorted[i - 1]));
         if above < NEGLIGIBLE_MASS {
             break;
         }
-        below = above;
+        upper_edge = above;
     }
     // Deviations from X_(m): constant data then gives exactly 0, not a rounding residue.
     let reference = sorted[m - 1];
