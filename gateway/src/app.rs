@@ -1,4 +1,4 @@
-//! The application: shared state, the router (with the OpenAPI document generated from
+//! The application: the router (with the OpenAPI document generated from
 //! the handlers' annotations), and `serve` with its background tasks and graceful shutdown.
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -8,7 +8,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use deadpool_postgres::Pool;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -24,18 +23,9 @@ use crate::metrics::{track, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::routes::{assign, events, experiments, health, planning};
 use crate::settings::ServeSettings;
+use crate::spool::{Spool, SpoolSettings};
+use crate::state::AppState;
 use crate::{db, maintenance, pages};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: Pool,
-    pub cache: Arc<ConfigCache>,
-    pub exposures: Arc<ExposureLog>,
-    pub events: EventWriter,
-    pub metrics: Metrics,
-    pub settings: Arc<ServeSettings>,
-    pub limiter: Arc<RateLimiter>,
-}
 
 #[derive(OpenApi)]
 #[openapi(info(title = "pg_ab gateway", description = "Assignment, events and experiment management for pg_ab"), modifiers(&BearerAuth))]
@@ -76,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), reject_oversized))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), track))
         .with_state(state)
 }
 
@@ -100,8 +90,8 @@ async fn reject_oversized(State(state): State<AppState>, request: Request, next:
 }
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
-/// flushes queued exposures (events are answered only once committed, so none are
-/// pending) and returns.
+/// syncs the exposure spool and writes it to Postgres (events are answered only once
+/// committed, so none are pending) and returns.
 pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Result<()> {
     let pg_config = db::parse_config(database_url)?;
     let pool = db::pool(pg_config.clone(), settings.pool_size);
@@ -111,14 +101,18 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
         tracing::warn!(message = %error.message, "no configuration yet; assigning nothing until Postgres answers");
     }
     tokio::spawn(Arc::clone(&cache).follow_changes(pg_config, Duration::from_secs(settings.config_refresh_secs)));
-    let (exposures, exposure_queue) = ExposureLog::new(metrics.exposures_deferred.clone());
-    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), exposure_queue, metrics.clone()));
+    let (spool, spool_reader, spool_appender) = Spool::open(SpoolSettings {
+        dir: settings.exposure_spool_dir.clone(),
+        fsync_interval: Duration::from_millis(settings.exposure_fsync_ms),
+        max_bytes: settings.exposure_spool_max_mb << 20,
+    })?;
+    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), spool_reader, metrics.clone()));
     let (events, event_writers) = EventWriter::start(pool.clone(), settings.event_writers, metrics.clone());
     let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone(), metrics.clone()));
     let state = AppState {
         pool,
         cache,
-        exposures: Arc::new(exposures),
+        exposures: Arc::new(ExposureLog::new(spool)),
         events,
         metrics,
         limiter: Arc::new(RateLimiter::new(settings.user_events_per_second, settings.user_events_burst)),
@@ -134,9 +128,12 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
     for writer in event_writers {
         let _ = writer.await;
     }
+    // The spool's appender has the last exposures on disk once it ends; the flusher then
+    // gets 10 s to write them to Postgres, and the next start writes whatever it left.
+    let _ = tokio::task::spawn_blocking(move || spool_appender.join()).await;
     match tokio::time::timeout(Duration::from_secs(10), exposure_flusher).await {
         Ok(_) => tracing::info!("exposures flushed"),
-        Err(_) => tracing::error!("exposures not flushed within 10 s (is Postgres down?); unwritten exposures are lost"),
+        Err(_) => tracing::warn!("exposures not flushed within 10 s (is Postgres down?); they stay in the spool for the next start"),
     }
     Ok(())
 }

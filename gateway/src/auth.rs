@@ -7,9 +7,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::settings::Role;
+use crate::state::AppState;
 use crate::store::token_digest;
 
 /// A request made with an admin token.

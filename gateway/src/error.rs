@@ -24,7 +24,7 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 struct ErrorDetail {
     /// Stable code: bad_request, invalid_argument, unauthorized, forbidden, not_found,
-    /// conflict, payload_too_large, rate_limited, database_unavailable.
+    /// conflict, payload_too_large, rate_limited, database_unavailable, exposure_log_full.
     code: &'static str,
     message: String,
 }
@@ -52,6 +52,16 @@ impl ApiError {
 
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// The exposure spool is at its size bound (Postgres down for long) or cannot write: a
+    /// new unit is not enrolled rather than enrolled unrecorded.
+    pub fn exposure_log_full() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "exposure_log_full",
+            "the gateway cannot record new exposures right now; serve the default variant and retry later",
+        )
     }
 
     /// Postgres could not be reached or refused the write: the client may retry.

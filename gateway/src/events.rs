@@ -174,8 +174,20 @@ async fn write_batches(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>
     }
 }
 
+/// The rows of a batch in the order of the unique key `(dedup_key, event_time)`, each key
+/// once. Every writer, in this gateway and in any other, then takes the unique index's
+/// locks in the same order, so two writers racing over the same new keys (a client
+/// retrying while its first attempt is in flight) wait for each other but never deadlock.
+fn in_lock_order(batch: &[Pending]) -> Vec<&EventRow> {
+    let mut rows: Vec<&EventRow> = batch.iter().flat_map(|p| p.rows.iter()).collect();
+    rows.sort_unstable_by(|a, b| (a.dedup_key.as_str(), a.time).cmp(&(b.dedup_key.as_str(), b.time)));
+    rows.dedup_by(|a, b| a.dedup_key == b.dedup_key && a.time == b.time);
+    rows
+}
+
 async fn insert(pool: &Pool, batch: &[Pending]) -> Result<(), String> {
-    let rows = || batch.iter().flat_map(|p| p.rows.iter());
+    let ordered = in_lock_order(batch);
+    let rows = || ordered.iter().copied();
     let times: Vec<DateTime<Utc>> = rows().map(|r| r.time).collect();
     let users: Vec<&str> = rows().map(|r| r.user_id.as_str()).collect();
     let types: Vec<&str> = rows().map(|r| r.event_type.as_str()).collect();
@@ -192,7 +204,8 @@ async fn insert(pool: &Pool, batch: &[Pending]) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string())?;
-    // A single statement in autocommit: when it returns, the rows are committed.
+    // A single statement in autocommit: when it returns, the rows are committed. `unnest`
+    // yields the rows in array order, which is the lock order chosen above.
     client
         .execute(&statement, &[&times, &users, &types, &ids, &keys, &metrics, &properties])
         .await

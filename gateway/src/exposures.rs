@@ -1,36 +1,30 @@
-//! First exposures, written off the request path. `/assign` records each (experiment, unit)
-//! in a sharded in-memory map the first time this process sees it and queues it; a flusher
-//! task writes the queue in batches with `ON CONFLICT DO NOTHING`, so the first stored
-//! exposure wins across gateways. The map also makes assignment sticky for experiments
-//! whose weights changed after the start: the variant already given wins over the hash.
+//! First exposures. `/assign` records each (experiment, unit) in a sharded in-memory map
+//! the first time this process sees it and appends it to the durable spool
+//! (`crate::spool`); the flusher task writes the spool to Postgres in batches with
+//! `ON CONFLICT DO NOTHING`, so the first stored exposure wins across gateways. The map
+//! also makes assignment sticky for experiments whose weights changed after the start:
+//! the variant already given wins over the hash.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
+use crate::spool::{Exposure, Spool, SpoolFull, SpoolReader};
 
 const SHARDS: usize = 64;
 /// Remembered units per shard; a full shard is cleared (the table still has them).
 const SHARD_CAPACITY: usize = 1 << 16;
-const QUEUE_CAPACITY: usize = 200_000;
 const BATCH_ROWS: usize = 5_000;
-const FLUSH_INTERVAL: Duration = Duration::from_millis(200);
-
-pub struct Exposure {
-    pub experiment_id: String,
-    pub user_id: String,
-    pub variant_id: String,
-    pub at: DateTime<Utc>,
-}
+/// A batch smaller than `BATCH_ROWS` waits this long for the next, so that trickling
+/// assignments share statements instead of writing one row each.
+const GATHER_INTERVAL: Duration = Duration::from_millis(200);
 
 pub struct ExposureLog {
     shards: Vec<Mutex<HashMap<u64, u16>>>,
-    queue: mpsc::Sender<Exposure>,
-    deferred: prometheus::IntCounter,
+    spool: Spool,
 }
 
 fn key(experiment_id: &str, user_id: &str) -> u64 {
@@ -38,10 +32,9 @@ fn key(experiment_id: &str, user_id: &str) -> u64 {
 }
 
 impl ExposureLog {
-    pub fn new(deferred: prometheus::IntCounter) -> (Self, mpsc::Receiver<Exposure>) {
-        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+    pub fn new(spool: Spool) -> Self {
         let shards = (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect();
-        (Self { shards, queue, deferred }, receiver)
+        Self { shards, spool }
     }
 
     fn shard(&self, key: u64) -> &Mutex<HashMap<u64, u16>> {
@@ -54,14 +47,15 @@ impl ExposureLog {
         self.shard(key).lock().unwrap().get(&key).map(|&i| usize::from(i))
     }
 
-    /// Remembers the unit's variant and queues its exposure the first time this process
-    /// sees the pair.
-    pub fn record(&self, experiment_id: &str, user_id: &str, variant_index: usize, variant_id: &str) {
+    /// Remembers the unit's variant and spools its exposure, timed now, the first time this
+    /// process sees the pair. Fails when the spool is full: the caller must not answer
+    /// with a variant it cannot record.
+    pub fn record(&self, experiment_id: &str, user_id: &str, variant_index: usize, variant_id: &str) -> Result<(), SpoolFull> {
         let key = key(experiment_id, user_id);
         {
             let mut shard = self.shard(key).lock().unwrap();
             if shard.contains_key(&key) {
-                return;
+                return Ok(());
             }
             if shard.len() >= SHARD_CAPACITY {
                 shard.clear();
@@ -74,64 +68,67 @@ impl ExposureLog {
             variant_id: variant_id.to_owned(),
             at: Utc::now(),
         };
-        if self.queue.try_send(exposure).is_err() {
-            // Queue full (Postgres down for long) or closed: forget the pair so the next
-            // assignment of this unit queues it again.
+        self.spool.append(exposure).inspect_err(|_| {
+            // Forget the pair, so the unit's next assignment tries again.
             self.shard(key).lock().unwrap().remove(&key);
-            self.deferred.inc();
-        }
+        })
     }
 
-    pub fn queued(&self) -> usize {
-        QUEUE_CAPACITY - self.queue.capacity()
+    pub fn spool(&self) -> &Spool {
+        &self.spool
     }
 }
 
-/// Writes queued exposures until the queue is closed and empty. A batch that fails is
-/// retried (Postgres down); the queue holds what arrives meanwhile. Shutdown bounds how
-/// long it waits for this.
-pub async fn flush_exposures(pool: Pool, mut receiver: mpsc::Receiver<Exposure>, metrics: Metrics) {
-    let mut batch: Vec<Exposure> = Vec::with_capacity(BATCH_ROWS);
+/// Writes the spool to Postgres until the spool is closed and read to its end. A batch
+/// that fails is retried (Postgres down); meanwhile the spool grows on disk.
+pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metrics) {
     loop {
-        if batch.is_empty() {
-            match receiver.recv().await {
-                Some(exposure) => batch.push(exposure),
-                None => return,
-            }
-            // Let a batch gather instead of writing one row per assignment.
-            tokio::time::sleep(FLUSH_INTERVAL).await;
-        }
-        while batch.len() < BATCH_ROWS {
-            match receiver.try_recv() {
-                Ok(exposure) => batch.push(exposure),
-                Err(_) => break,
-            }
-        }
-        match write_batch(&pool, &batch).await {
-            Ok(()) => {
-                metrics.exposures_committed.inc_by(batch.len() as u64);
-                batch.clear();
-            }
+        let (batch, next) = match reader.next_batch(BATCH_ROWS).await {
+            Ok(Some(read)) => read,
+            Ok(None) => return,
             Err(error) => {
-                tracing::warn!(%error, rows = batch.len(), "writing exposures failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::error!(%error, "ALERT reading the exposure spool failed; exposures stay on disk until a restart");
+                return;
             }
+        };
+        while let Err(error) = write_batch(&pool, &batch).await {
+            tracing::warn!(%error, rows = batch.len(), "writing exposures failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        metrics.exposures_committed.inc_by(batch.len() as u64);
+        reader.committed(next);
+        if batch.len() < BATCH_ROWS {
+            tokio::time::sleep(GATHER_INTERVAL).await;
         }
     }
+}
+
+/// The batch's rows in the order of the primary key `(experiment_id, user_id)`, each key
+/// once with its earliest time. Every gateway's flusher then takes the key's locks in the
+/// same order, so two gateways writing the same new units never deadlock.
+fn in_lock_order(batch: &[Exposure]) -> Vec<&Exposure> {
+    let mut rows: Vec<&Exposure> = batch.iter().collect();
+    rows.sort_unstable_by(|a, b| (&a.experiment_id, &a.user_id, a.at).cmp(&(&b.experiment_id, &b.user_id, b.at)));
+    rows.dedup_by(|later, first| later.experiment_id == first.experiment_id && later.user_id == first.user_id);
+    rows
 }
 
 async fn write_batch(pool: &Pool, batch: &[Exposure]) -> Result<(), String> {
+    let rows = in_lock_order(batch);
     let client = pool.get().await.map_err(|e| e.to_string())?;
-    let experiments: Vec<&str> = batch.iter().map(|e| e.experiment_id.as_str()).collect();
-    let users: Vec<&str> = batch.iter().map(|e| e.user_id.as_str()).collect();
-    let variants: Vec<&str> = batch.iter().map(|e| e.variant_id.as_str()).collect();
-    let times: Vec<DateTime<Utc>> = batch.iter().map(|e| e.at).collect();
-    // An experiment deleted meanwhile has no row to reference: skip its exposures.
+    let experiments: Vec<&str> = rows.iter().map(|e| e.experiment_id.as_str()).collect();
+    let users: Vec<&str> = rows.iter().map(|e| e.user_id.as_str()).collect();
+    let variants: Vec<&str> = rows.iter().map(|e| e.variant_id.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = rows.iter().map(|e| e.at).collect();
+    // An experiment deleted meanwhile has no row to reference: skip its exposures. The
+    // semi-join may reorder rows, so ORDER BY restores the lock order chosen above.
     client
         .execute(
             "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
-             SELECT x.* FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS x(e, u, v, t)
+             SELECT x.e, x.u, x.v, x.t
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS x(e, u, v, t, n)
              WHERE EXISTS (SELECT 1 FROM ab.experiments WHERE id = x.e)
+             ORDER BY x.n
              ON CONFLICT (experiment_id, user_id) DO NOTHING",
             &[&experiments, &users, &variants, &times],
         )

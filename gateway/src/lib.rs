@@ -17,4 +17,6 @@ pub mod ratelimit;
 pub mod results;
 pub mod routes;
 pub mod settings;
+pub mod spool;
+pub mod state;
 pub mod store;

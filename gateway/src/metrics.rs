@@ -1,5 +1,5 @@
 //! Prometheus metrics: requests and latency by route and status, events buffered and
-//! committed, exposures, and the age of the cached configuration.
+//! committed, exposures and their spool, and the age of the cached configuration.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -7,7 +7,14 @@ use axum::response::Response;
 use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 use std::time::Instant;
 
-use crate::app::AppState;
+/// Values read from the running service when `/metrics` is scraped.
+pub struct ScrapeGauges {
+    pub cache_age_seconds: Option<f64>,
+    pub running_experiments: usize,
+    pub exposure_spool_bytes: u64,
+    pub exposure_spool_unflushed_bytes: u64,
+    pub exposure_spool_full: bool,
+}
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -17,8 +24,9 @@ pub struct Metrics {
     pub events_buffered: IntGauge,
     pub events_committed: IntCounter,
     pub exposures_committed: IntCounter,
-    exposures_queued: IntGauge,
-    pub exposures_deferred: IntCounter,
+    exposure_spool_bytes: IntGauge,
+    exposure_spool_unflushed_bytes: IntGauge,
+    exposure_spool_full: IntGauge,
     cache_age: Gauge,
     running_experiments: IntGauge,
     pub results_refresh_seconds: Gauge,
@@ -39,10 +47,12 @@ impl Metrics {
         let events_buffered = IntGauge::new("ab_events_buffered", "Events received and waiting for their commit").unwrap();
         let events_committed = IntCounter::new("ab_events_committed_total", "Events committed (duplicates included)").unwrap();
         let exposures_committed = IntCounter::new("ab_exposures_committed_total", "First exposures written").unwrap();
-        let exposures_queued = IntGauge::new("ab_exposures_buffered", "First exposures waiting to be written").unwrap();
-        let exposures_deferred = IntCounter::new(
-            "ab_exposures_deferred_total",
-            "Exposures not queued because the queue was full (Postgres down); queued again at the unit's next assignment",
+        let exposure_spool_bytes = IntGauge::new("ab_exposure_spool_bytes", "Disk used by the exposure spool").unwrap();
+        let exposure_spool_unflushed_bytes =
+            IntGauge::new("ab_exposure_spool_unflushed_bytes", "Spooled exposures not yet committed to Postgres, in bytes (the lag)").unwrap();
+        let exposure_spool_full = IntGauge::new(
+            "ab_exposure_spool_full",
+            "1 while the exposure spool is at its size bound or cannot write: new units get 503 exposure_log_full",
         )
         .unwrap();
         let cache_age = Gauge::new("ab_config_cache_age_seconds", "Seconds since the assignment configuration was loaded (-1: never)").unwrap();
@@ -61,8 +71,9 @@ impl Metrics {
             Box::new(events_buffered.clone()),
             Box::new(events_committed.clone()),
             Box::new(exposures_committed.clone()),
-            Box::new(exposures_queued.clone()),
-            Box::new(exposures_deferred.clone()),
+            Box::new(exposure_spool_bytes.clone()),
+            Box::new(exposure_spool_unflushed_bytes.clone()),
+            Box::new(exposure_spool_full.clone()),
             Box::new(cache_age.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
@@ -74,8 +85,9 @@ impl Metrics {
             events_buffered,
             events_committed,
             exposures_committed,
-            exposures_queued,
-            exposures_deferred,
+            exposure_spool_bytes,
+            exposure_spool_unflushed_bytes,
+            exposure_spool_full,
             cache_age,
             running_experiments,
             results_refresh_seconds,
@@ -83,11 +95,13 @@ impl Metrics {
         }
     }
 
-    /// The text exposition, with the gauges read from the state at scrape time.
-    pub fn render(&self, state: &AppState) -> String {
-        self.cache_age.set(state.cache.age_seconds().unwrap_or(-1.0));
-        self.running_experiments.set(state.cache.snapshot().running.len() as i64);
-        self.exposures_queued.set(state.exposures.queued() as i64);
+    /// The text exposition, with the gauges the caller reads at scrape time.
+    pub fn render(&self, gauges: ScrapeGauges) -> String {
+        self.cache_age.set(gauges.cache_age_seconds.unwrap_or(-1.0));
+        self.running_experiments.set(gauges.running_experiments as i64);
+        self.exposure_spool_bytes.set(gauges.exposure_spool_bytes as i64);
+        self.exposure_spool_unflushed_bytes.set(gauges.exposure_spool_unflushed_bytes as i64);
+        self.exposure_spool_full.set(i64::from(gauges.exposure_spool_full));
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut text).expect("encoding to memory");
         String::from_utf8(text).expect("the text format is UTF-8")
@@ -96,7 +110,7 @@ impl Metrics {
 
 /// Counts and times every request by its route template (not the raw path, which would
 /// make one series per experiment id).
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -106,7 +120,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
     let labels = [route.as_str(), method.as_str(), status.as_str()];
-    state.metrics.requests.with_label_values(&labels).inc();
-    state.metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
+    metrics.requests.with_label_values(&labels).inc();
+    metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
     response
 }

@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::fmt::Write;
 
-use crate::app::AppState;
 use crate::results::{self, Results};
 use crate::settings::Role;
+use crate::state::AppState;
 use crate::store::{self, token_digest};
 
 #[derive(Deserialize)]

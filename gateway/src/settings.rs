@@ -102,6 +102,18 @@ pub struct ServeSettings {
     /// Concurrent group-commit writers for events (each holds one connection while writing).
     #[arg(long, env = "AB_EVENT_WRITERS", default_value_t = 2)]
     pub event_writers: usize,
+    /// Directory of this gateway's exposure spool (created if absent). Each gateway needs
+    /// its own; exposures of an earlier run found there are written first.
+    #[arg(long, env = "AB_EXPOSURE_SPOOL_DIR", default_value = "exposure-spool")]
+    pub exposure_spool_dir: std::path::PathBuf,
+    /// Milliseconds between fsyncs of the exposure spool: what a machine crash can lose.
+    /// A killed process loses only exposures not yet handed to the kernel (microseconds).
+    #[arg(long, env = "AB_EXPOSURE_FSYNC_MS", default_value_t = 5)]
+    pub exposure_fsync_ms: u64,
+    /// Disk the exposure spool may use, in MiB; past it, /assign answers 503
+    /// exposure_log_full for units not seen before.
+    #[arg(long, env = "AB_EXPOSURE_SPOOL_MAX_MB", default_value_t = 1024)]
+    pub exposure_spool_max_mb: u64,
     #[arg(long, env = "AB_POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
     /// Threads answering requests (default: one per core).

@@ -216,3 +216,88 @@ fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention(
     };
     assert_eq!(code, "22023");
 }
+
+/// Deadlocks counted by Postgres for the test's database. Backends report their counts
+/// when they exit, so the callers stop the gateway first.
+fn deadlocks(db: &Database) -> i64 {
+    let mut client = db.connect();
+    client.batch_execute("SELECT pg_stat_clear_snapshot()").unwrap();
+    client.query_one("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", &[]).unwrap().get(0)
+}
+
+#[test]
+fn racing_retries_of_the_same_new_events_are_stored_once_without_deadlock() {
+    let db = Database::fresh("events_racing");
+    let before = deadlocks(&db);
+    // Two writers, so two batches of overlapping keys are inserted at the same time.
+    let mut gw = Gateway::start(&db, &["--event-writers", "2", "--user-events-per-second", "0"]);
+    let now = stamp(Days::zero());
+    const CLIENTS: usize = 8;
+    const ROUNDS: usize = 100;
+    const EVENTS: usize = 200;
+    // Each round, every client sends the same new events at once, in its own order (half
+    // of them reversed, each from another starting point): SDKs retrying in-flight
+    // requests and pipelines replaying. Without one lock order, the writers deadlock.
+    let start = std::sync::Barrier::new(CLIENTS);
+    let refused = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let (gw, now, start, refused) = (&gw, &now, &start, &refused);
+            scope.spawn(move || {
+                for round in 0..ROUNDS {
+                    let mut events: Vec<Value> = (0..EVENTS)
+                        .map(|i| json!({"event_id": format!("r{round}-e{i}"), "user_id": format!("user-{}", i % 97), "event_type": "view", "timestamp": now}))
+                        .collect();
+                    events.rotate_left(client * EVENTS / CLIENTS);
+                    if client % 2 == 1 {
+                        events.reverse();
+                    }
+                    start.wait();
+                    let (status, body) = gw.post("/api/v1/events", Some(&gw.sdk), &json!({"events": events}));
+                    if status != 202 {
+                        refused.lock().unwrap().push(format!("{status} {body}"));
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(refused.into_inner().unwrap(), Vec::<String>::new(), "every request is acknowledged");
+    let mut client = db.connect();
+    let stored: (i64, i64) = client
+        .query_one("SELECT count(*), count(DISTINCT event_id) FROM ab.events", &[])
+        .map(|row| (row.get(0), row.get(1)))
+        .unwrap();
+    assert_eq!(stored, ((ROUNDS * EVENTS) as i64, (ROUNDS * EVENTS) as i64), "each event stored exactly once");
+    assert!(gw.terminate().success());
+    assert_eq!(deadlocks(&db) - before, 0, "Postgres detected deadlocks between the event writers");
+}
+
+#[test]
+fn concurrent_partition_maintenance_runs_one_after_the_other() {
+    let db = Database::fresh("partitions_concurrent");
+    db.connect()
+        .batch_execute(
+            "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key)
+             SELECT now() + interval '12 days', 'u', 'view', 'ahead-' || i FROM generate_series(1, 1000) i",
+        )
+        .unwrap();
+    // Four gateways' maintenance tasks creating the same partition at once: before the
+    // lock, all but one failed with "relation already exists".
+    let created: Vec<i64> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    db.connect()
+                        .query_one("SELECT count(*) FROM ab.maintain_event_partitions(14, 90) WHERE action LIKE 'created%'", &[])
+                        .map(|row| row.get::<_, i64>(0))
+                        .unwrap_or_else(|e| panic!("concurrent maintenance failed: {e}"))
+                })
+            })
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    assert_eq!(created.iter().sum::<i64>(), 7, "days 8 to 14 are created once in all: {created:?}");
+    assert_eq!(count(&db, "dedup_key LIKE 'ahead-%'"), 1000);
+    let waiting: i64 = db.connect().query_one("SELECT count(*) FROM ab.events_default", &[]).unwrap().get(0);
+    assert_eq!(waiting, 0);
+}

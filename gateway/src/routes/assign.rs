@@ -1,16 +1,17 @@
 //! `POST /api/v1/assign`: the variants of a unit, computed in process from the cached
-//! configuration (SPEC §2), with first exposures logged off the request path.
+//! configuration (SPEC §2). A first exposure is spooled to disk before the answer, and an
+//! answer is refused (503) rather than given for a unit whose exposure cannot be recorded.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::Sdk;
 use crate::cache::RunningExperiment;
 use crate::error::{ApiError, Json};
 use crate::exposures::stored_variant;
+use crate::state::AppState;
 
 const MAX_USER_ID: usize = 256;
 
@@ -46,7 +47,8 @@ pub struct AssignResponse {
 
 /// Assign a unit to the variants of running experiments.
 #[utoipa::path(post, path = "/api/v1/assign", request_body = AssignRequest,
-    responses((status = 200, body = AssignResponse), (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)),
+    responses((status = 200, body = AssignResponse), (status = 422, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 503, description = "The exposure spool is full: the unit is not enrolled; use the default variant", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<AssignRequest>) -> Result<Json<AssignResponse>, ApiError> {
     if request.user_id.is_empty() || request.user_id.len() > MAX_USER_ID {
@@ -64,7 +66,7 @@ pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<A
         }
         let index = variant_index(&state, experiment, &request.user_id).await;
         let variant = experiment.variant(index);
-        state.exposures.record(&experiment.id, &request.user_id, index, &variant.id);
+        state.exposures.record(&experiment.id, &request.user_id, index, &variant.id).map_err(|_| ApiError::exposure_log_full())?;
         assignments.push(Assignment {
             experiment_id: experiment.id.clone(),
             variant_id: variant.id.clone(),

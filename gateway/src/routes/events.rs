@@ -8,10 +8,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::Sdk;
 use crate::error::{ApiError, Json};
 use crate::events::parse_body;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct EventsAccepted {

@@ -12,9 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::auth::Admin;
 use crate::error::{ApiError, Json};
+use crate::state::AppState;
 use crate::store::{self, Experiment, Status};
 
 type ErrorBody = crate::error::ErrorBody;

@@ -7,8 +7,9 @@ use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{ApiError, Json};
+use crate::metrics::ScrapeGauges;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct HealthStatus {
@@ -38,6 +39,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>,
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let text = state.metrics.render(&state);
+    let text = state.metrics.render(ScrapeGauges {
+        cache_age_seconds: state.cache.age_seconds(),
+        running_experiments: state.cache.snapshot().running.len(),
+        exposure_spool_bytes: state.exposures.spool().disk_bytes(),
+        exposure_spool_unflushed_bytes: state.exposures.spool().unflushed_bytes(),
+        exposure_spool_full: state.exposures.spool().is_full(),
+    });
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

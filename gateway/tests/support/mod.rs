@@ -74,20 +74,31 @@ pub struct Gateway {
     pub sdk: String,
 }
 
+/// An empty directory for an exposure spool, under the tests' scratch directory.
+pub fn fresh_spool_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spool-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Gateway {
-    /// Starts `ab-gateway serve` with `extra` flags and waits for `/healthz`.
+    /// Starts `ab-gateway serve` with `extra` flags and waits for `/healthz`. Its exposure
+    /// spool is a fresh directory unless `extra` names one.
     pub fn start(db: &Database, extra: &[&str]) -> Self {
         let (admin, sdk) = (db.token("admin"), db.token("sdk"));
         let base = format!("http://127.0.0.1:{}", free_port());
         let listen = base.trim_start_matches("http://").to_owned();
         let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gateway-{}.log", listen.replace(':', "-")));
-        let child = Command::new(BINARY)
-            .args(["serve", "--listen", &listen, "--config-refresh-secs", "30"])
-            .args(extra)
+        let mut command = Command::new(BINARY);
+        command.args(["serve", "--listen", &listen, "--config-refresh-secs", "30"]).args(extra);
+        if !extra.contains(&"--exposure-spool-dir") {
+            command.arg("--exposure-spool-dir").arg(fresh_spool_dir(&listen.replace(':', "-")));
+        }
+        let child = command
             .env("DATABASE_URL", &db.url)
             .env("AB_LOG", "info")
             .stdout(Stdio::null())

@@ -1,0 +1,441 @@
+//! The exposure spool: a local append-only log of first exposures, so that every answered
+//! assignment reaches `ab.exposures` even if the gateway is killed, Postgres is down for
+//! minutes, or Postgres absorbs exposures slower than units arrive.
+//!
+//! `/assign` hands each first exposure to the appender thread and answers without waiting.
+//! The appender writes what has arrived to the current segment file at once (a killed
+//! process keeps what the kernel has) and fsyncs in groups every `fsync_interval` (a
+//! machine crash loses at most that window). The flusher reads the segments behind the
+//! appender, writes them to Postgres and deletes a segment once all of it is committed.
+//! On start, segments left by the previous run are checked, a torn tail is cut, and they
+//! are replayed first; rows already stored are skipped by `ON CONFLICT DO NOTHING`.
+//!
+//! A record is `length u32 | crc32 u32 | payload`, little-endian; the payload is the
+//! exposure time in microseconds (i64) and three strings, each `length u16 | UTF-8`.
+
+use chrono::{DateTime, Utc};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// A segment is sealed and a new one started past this size.
+const SEGMENT_BYTES: u64 = 16 << 20;
+const HEADER_BYTES: usize = 8;
+/// Writes are grouped up to this many bytes per `write` call.
+const WRITE_CHUNK: usize = 1 << 20;
+
+pub struct Exposure {
+    pub experiment_id: String,
+    pub user_id: String,
+    pub variant_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Where a record starts: segment number and byte offset in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub segment: u64,
+    pub offset: u64,
+}
+
+/// How far the appender has written; everything before `written` can be read.
+#[derive(Clone, Copy, Debug)]
+struct Frontier {
+    written: Position,
+    finished: bool,
+}
+
+/// Counters shared by the appender, the flusher and `/metrics`.
+#[derive(Default)]
+struct Usage {
+    disk_bytes: AtomicU64,
+    unflushed_bytes: AtomicU64,
+    failing: AtomicBool,
+}
+
+/// The spool's limits and timing.
+pub struct SpoolSettings {
+    pub dir: PathBuf,
+    pub fsync_interval: Duration,
+    pub max_bytes: u64,
+}
+
+/// The appending side, held by the request path.
+pub struct Spool {
+    sender: mpsc::Sender<Exposure>,
+    usage: Arc<Usage>,
+    max_bytes: u64,
+}
+
+#[derive(Debug)]
+pub struct SpoolFull;
+
+impl Spool {
+    /// Opens (or creates) the spool directory, which only this process may use, checks the
+    /// segments of an earlier run and starts the appender thread. Returns the spool, the
+    /// reader that replays earlier segments first, and the appender's handle, which ends
+    /// once every `Spool` is dropped and all it was given is written and synced.
+    pub fn open(settings: SpoolSettings) -> io::Result<(Spool, SpoolReader, std::thread::JoinHandle<()>)> {
+        fs::create_dir_all(&settings.dir)?;
+        let lock = File::create(settings.dir.join("LOCK"))?;
+        lock.try_lock().map_err(|_| {
+            io::Error::other(format!("the exposure spool {} is in use by another gateway; give each its own", settings.dir.display()))
+        })?;
+        let mut segments = segment_numbers(&settings.dir)?;
+        let mut recovered = 0;
+        for &number in &segments {
+            recovered += recover_segment(&segment_path(&settings.dir, number))?;
+        }
+        let active = segments.last().map_or(1, |last| last + 1);
+        segments.push(active);
+        let file = create_segment(&settings.dir, active)?;
+        let usage = Arc::new(Usage::default());
+        usage.disk_bytes.store(recovered, Ordering::Relaxed);
+        usage.unflushed_bytes.store(recovered, Ordering::Relaxed);
+        let written = Position { segment: active, offset: 0 };
+        let (frontier, frontier_seen) = watch::channel(Frontier { written, finished: false });
+        let (sender, receiver) = mpsc::channel();
+        let appender = Appender {
+            dir: settings.dir.clone(),
+            file,
+            written,
+            fsync_interval: settings.fsync_interval,
+            usage: Arc::clone(&usage),
+            frontier,
+            _lock: lock,
+        };
+        let handle = std::thread::Builder::new().name("exposure-spool".into()).spawn(move || appender.run(receiver))?;
+        let reader = SpoolReader {
+            dir: settings.dir,
+            position: Position { segment: segments[0], offset: 0 },
+            frontier: frontier_seen,
+            usage: Arc::clone(&usage),
+        };
+        Ok((Spool { sender, usage, max_bytes: settings.max_bytes }, reader, handle))
+    }
+
+    /// Appends an exposure, unless the spool is at its size bound or cannot write.
+    pub fn append(&self, exposure: Exposure) -> Result<(), SpoolFull> {
+        if self.is_full() {
+            return Err(SpoolFull);
+        }
+        self.sender.send(exposure).map_err(|_| SpoolFull)
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.usage.disk_bytes.load(Ordering::Relaxed) >= self.max_bytes || self.usage.failing.load(Ordering::Relaxed)
+    }
+
+    pub fn disk_bytes(&self) -> u64 {
+        self.usage.disk_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of exposures spooled but not yet committed to Postgres.
+    pub fn unflushed_bytes(&self) -> u64 {
+        self.usage.unflushed_bytes.load(Ordering::Relaxed)
+    }
+}
+
+struct Appender {
+    dir: PathBuf,
+    file: File,
+    written: Position,
+    fsync_interval: Duration,
+    usage: Arc<Usage>,
+    frontier: watch::Sender<Frontier>,
+    _lock: File,
+}
+
+impl Appender {
+    fn run(mut self, receiver: mpsc::Receiver<Exposure>) {
+        let mut buffer = Vec::with_capacity(WRITE_CHUNK);
+        let mut synced_at = Instant::now();
+        let mut unsynced = false;
+        loop {
+            let first = if unsynced {
+                match receiver.recv_timeout(self.fsync_interval.saturating_sub(synced_at.elapsed())) {
+                    Ok(exposure) => Some(exposure),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match receiver.recv() {
+                    Ok(exposure) => Some(exposure),
+                    Err(_) => break,
+                }
+            };
+            if let Some(exposure) = first {
+                encode(&exposure, &mut buffer);
+                while buffer.len() < WRITE_CHUNK {
+                    match receiver.try_recv() {
+                        Ok(exposure) => encode(&exposure, &mut buffer),
+                        Err(_) => break,
+                    }
+                }
+                self.write(&buffer);
+                buffer.clear();
+                unsynced = true;
+            }
+            if unsynced && synced_at.elapsed() >= self.fsync_interval {
+                self.retry("syncing", |appender| appender.file.sync_data());
+                synced_at = Instant::now();
+                unsynced = false;
+            }
+            if self.written.offset >= SEGMENT_BYTES {
+                self.retry("starting a segment", Self::next_segment);
+                synced_at = Instant::now();
+                unsynced = false;
+            }
+        }
+        self.retry("syncing", |appender| appender.file.sync_data());
+        self.frontier.send_replace(Frontier { written: self.written, finished: true });
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.retry("writing", |appender| appender.file.write_all(bytes));
+        let length = bytes.len() as u64;
+        self.written.offset += length;
+        self.usage.disk_bytes.fetch_add(length, Ordering::Relaxed);
+        self.usage.unflushed_bytes.fetch_add(length, Ordering::Relaxed);
+        self.frontier.send_replace(Frontier { written: self.written, finished: false });
+    }
+
+    /// Seals the current segment (synced) and continues in a new one.
+    fn next_segment(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        let next = self.written.segment + 1;
+        self.file = create_segment(&self.dir, next)?;
+        self.written = Position { segment: next, offset: 0 };
+        self.frontier.send_replace(Frontier { written: self.written, finished: false });
+        Ok(())
+    }
+
+    /// Repeats a failing disk operation (disk full, I/O error) until it succeeds; meanwhile
+    /// the spool counts as full, so new units are refused rather than silently dropped.
+    fn retry(&mut self, what: &str, mut operation: impl FnMut(&mut Self) -> io::Result<()>) {
+        let mut pause = Duration::from_millis(10);
+        while let Err(error) = operation(self) {
+            if !self.usage.failing.swap(true, Ordering::Relaxed) {
+                tracing::error!(%error, dir = %self.dir.display(), "ALERT exposure spool failed {what}; refusing new units until it recovers");
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+        if self.usage.failing.swap(false, Ordering::Relaxed) {
+            tracing::info!(dir = %self.dir.display(), "exposure spool recovered");
+        }
+    }
+}
+
+/// The flusher's side: reads records in order, behind the appender.
+pub struct SpoolReader {
+    dir: PathBuf,
+    position: Position,
+    frontier: watch::Receiver<Frontier>,
+    usage: Arc<Usage>,
+}
+
+impl SpoolReader {
+    /// Waits for records after the last committed position and returns up to `max` of
+    /// them, with the position after them to pass to `committed`. `None` once the appender
+    /// has finished and everything is read.
+    pub async fn next_batch(&mut self, max: usize) -> io::Result<Option<(Vec<Exposure>, Position)>> {
+        loop {
+            let frontier = *self.frontier.borrow_and_update();
+            if self.position < frontier.written {
+                // A sealed segment is read to its end, the active one up to the frontier.
+                let limit = if self.position.segment == frontier.written.segment { frontier.written.offset } else { u64::MAX };
+                let (path, position) = (segment_path(&self.dir, self.position.segment), self.position);
+                let (batch, next) = tokio::task::spawn_blocking(move || read_records(&path, position, limit, max))
+                    .await
+                    .map_err(io::Error::other)??;
+                if !batch.is_empty() {
+                    return Ok(Some((batch, next)));
+                }
+                if self.position.segment == frontier.written.segment {
+                    return Err(io::Error::other(format!("corrupt record in the active exposure segment at {position:?}")));
+                }
+                self.finish_segment(frontier.written.segment)?;
+                continue;
+            }
+            if frontier.finished {
+                return Ok(None);
+            }
+            if self.frontier.changed().await.is_err() {
+                // The appender is gone without finishing (it panicked): read what it wrote.
+                let written = self.frontier.borrow().written;
+                if self.position >= written {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Records up to `position` are in Postgres.
+    pub fn committed(&mut self, position: Position) {
+        let flushed = position.offset - self.position.offset;
+        self.usage.unflushed_bytes.fetch_sub(flushed, Ordering::Relaxed);
+        self.position = position;
+    }
+
+    /// The current segment is read and committed to its end: delete it and move to the
+    /// next one that exists.
+    fn finish_segment(&mut self, active: u64) -> io::Result<()> {
+        let path = segment_path(&self.dir, self.position.segment);
+        let size = fs::metadata(&path)?.len();
+        fs::remove_file(&path)?;
+        self.usage.disk_bytes.fetch_sub(size, Ordering::Relaxed);
+        self.usage.unflushed_bytes.fetch_sub(size - self.position.offset, Ordering::Relaxed);
+        let next = segment_numbers(&self.dir)?.into_iter().find(|&n| n > self.position.segment).unwrap_or(active);
+        self.position = Position { segment: next, offset: 0 };
+        Ok(())
+    }
+}
+
+fn segment_path(dir: &Path, number: u64) -> PathBuf {
+    dir.join(format!("{number:020}.seg"))
+}
+
+fn segment_numbers(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut numbers = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        if let Some(number) = name.to_str().and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse().ok()) {
+            numbers.push(number);
+        }
+    }
+    numbers.sort_unstable();
+    Ok(numbers)
+}
+
+/// Creates a segment and syncs the directory, so the file itself survives a crash.
+fn create_segment(dir: &Path, number: u64) -> io::Result<File> {
+    let file = OpenOptions::new().create_new(true).append(true).open(segment_path(dir, number))?;
+    File::open(dir)?.sync_all()?;
+    Ok(file)
+}
+
+/// Cuts a segment of an earlier run after its last whole, checksummed record (a write the
+/// crash interrupted) and returns its remaining size.
+fn recover_segment(path: &Path) -> io::Result<u64> {
+    let (_, valid) = read_records(path, Position { segment: 0, offset: 0 }, u64::MAX, usize::MAX)?;
+    let size = fs::metadata(path)?.len();
+    if valid.offset < size {
+        tracing::warn!(path = %path.display(), kept = valid.offset, cut = size - valid.offset, "exposure spool: cut a torn or corrupt tail");
+        let file = OpenOptions::new().write(true).open(path)?;
+        file.set_len(valid.offset)?;
+        file.sync_all()?;
+    }
+    Ok(valid.offset)
+}
+
+/// Reads whole records from `position` up to byte `limit` (at most `max` of them) and
+/// returns them with the position after the last. Stops at the first incomplete or
+/// corrupt record.
+fn read_records(path: &Path, position: Position, limit: u64, max: usize) -> io::Result<(Vec<Exposure>, Position)> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(position.offset))?;
+    let available = file.metadata()?.len().min(limit).saturating_sub(position.offset);
+    let mut bytes = Vec::new();
+    file.take(available).read_to_end(&mut bytes)?;
+    let mut records = Vec::new();
+    let mut used = 0;
+    while records.len() < max {
+        match decode(&bytes[used..]) {
+            Some((exposure, length)) => {
+                records.push(exposure);
+                used += length;
+            }
+            None => break,
+        }
+    }
+    Ok((records, Position { segment: position.segment, offset: position.offset + used as u64 }))
+}
+
+fn encode(exposure: &Exposure, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER_BYTES]);
+    out.extend_from_slice(&exposure.at.timestamp_micros().to_le_bytes());
+    for text in [&exposure.experiment_id, &exposure.user_id, &exposure.variant_id] {
+        // Identifiers are at most 256 bytes (checked before they get here).
+        out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    let payload = start + HEADER_BYTES;
+    let length = (out.len() - payload) as u32;
+    let checksum = crc32fast::hash(&out[payload..]);
+    out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+    out[start + 4..payload].copy_from_slice(&checksum.to_le_bytes());
+}
+
+/// One record from the front of `bytes` and its length, or `None` if it is incomplete or
+/// fails its checksum.
+fn decode(bytes: &[u8]) -> Option<(Exposure, usize)> {
+    let length = u32::from_le_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
+    let checksum = u32::from_le_bytes(bytes.get(4..HEADER_BYTES)?.try_into().ok()?);
+    let payload = bytes.get(HEADER_BYTES..HEADER_BYTES + length)?;
+    if crc32fast::hash(payload) != checksum {
+        return None;
+    }
+    let micros = i64::from_le_bytes(payload.get(0..8)?.try_into().ok()?);
+    let mut rest = &payload[8..];
+    let mut text = || -> Option<String> {
+        let size = u16::from_le_bytes(rest.get(0..2)?.try_into().ok()?) as usize;
+        let value = String::from_utf8(rest.get(2..2 + size)?.to_vec()).ok()?;
+        rest = &rest[2 + size..];
+        Some(value)
+    };
+    let (experiment_id, user_id, variant_id) = (text()?, text()?, text()?);
+    let at = DateTime::from_timestamp_micros(micros)?;
+    Some((Exposure { experiment_id, user_id, variant_id, at }, HEADER_BYTES + length))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exposure(user: &str) -> Exposure {
+        Exposure { experiment_id: "exp".into(), user_id: user.into(), variant_id: "control".into(), at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap() }
+    }
+
+    #[test]
+    fn records_round_trip_and_a_torn_or_corrupt_record_ends_the_read() {
+        let mut bytes = Vec::new();
+        encode(&exposure("ü-1"), &mut bytes);
+        let first = bytes.len();
+        encode(&exposure("u-2"), &mut bytes);
+        let (decoded, length) = decode(&bytes).unwrap();
+        assert_eq!((decoded.user_id.as_str(), decoded.at.timestamp_micros(), length), ("ü-1", 1_764_000_000_123_456, first));
+        assert_eq!(decode(&bytes[first..]).unwrap().0.user_id, "u-2");
+        assert!(decode(&bytes[first..bytes.len() - 1]).is_none(), "a record cut short");
+        let mut corrupt = bytes.clone();
+        corrupt[first + HEADER_BYTES + 9] ^= 1;
+        assert!(decode(&corrupt[first..]).is_none(), "a flipped bit");
+    }
+
+    #[test]
+    fn recovery_keeps_whole_records_and_cuts_the_torn_tail() {
+        let dir = std::env::temp_dir().join(format!("ab-spool-unit-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = segment_path(&dir, 7);
+        let mut bytes = Vec::new();
+        for user in ["a", "b", "c"] {
+            encode(&exposure(user), &mut bytes);
+        }
+        let whole = bytes.len() as u64;
+        encode(&exposure("torn"), &mut bytes);
+        fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert_eq!(recover_segment(&path).unwrap(), whole);
+        assert_eq!(fs::metadata(&path).unwrap().len(), whole);
+        let (records, end) = read_records(&path, Position { segment: 7, offset: 0 }, u64::MAX, 2).unwrap();
+        assert_eq!(records.iter().map(|r| r.user_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        let (rest, _) = read_records(&path, end, u64::MAX, 10).unwrap();
+        assert_eq!(rest.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
