@@ -7,37 +7,7 @@ mod support;
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::Duration;
-use support::{error_code, Database, Gateway};
-
-const CLUSTER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg_cluster.sh");
-const OUTAGE_PORT: &str = "54339";
-
-/// A private cluster, stopped when the test ends however it ends.
-struct OwnCluster;
-
-impl OwnCluster {
-    fn run(action: &str) {
-        let status = Command::new("bash")
-            .args([CLUSTER_SCRIPT, action])
-            .env("PG_AB_DIR", "/tmp/pg_ab_outage")
-            .env("PG_AB_PORT", OUTAGE_PORT)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "pg_cluster.sh {action}");
-    }
-
-    fn start() -> Self {
-        Self::run("start");
-        OwnCluster
-    }
-}
-
-impl Drop for OwnCluster {
-    fn drop(&mut self) {
-        Self::run("stop");
-    }
-}
+use support::{error_code, Database, Gateway, OwnCluster, OWN_CLUSTER_PORT};
 
 fn experiment() -> Value {
     json!({"id": "outage", "variants": [
@@ -53,7 +23,7 @@ fn variant_of(gw: &Gateway, user: &str) -> String {
 #[test]
 fn assignment_answers_while_postgres_is_stopped() {
     let _cluster = OwnCluster::start();
-    let db = Database::fresh_on(&format!("host=127.0.0.1 port={OUTAGE_PORT} user=postgres"), "outage");
+    let db = Database::fresh_on(&format!("host=127.0.0.1 port={OWN_CLUSTER_PORT} user=postgres"), "outage");
     let mut gw = Gateway::start(&db, &[]);
     gw.running_experiment(&experiment());
     let before: Vec<String> = (0..50).map(|i| variant_of(&gw, &format!("before-{i}"))).collect();

@@ -65,6 +65,37 @@ impl Database {
     }
 }
 
+const CLUSTER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg_cluster.sh");
+pub const OWN_CLUSTER_PORT: &str = "54339";
+
+/// A private cluster for tests that stop Postgres (so other tests keep theirs), stopped
+/// when the test ends however it ends. One test at a time may use it.
+pub struct OwnCluster;
+
+impl OwnCluster {
+    pub fn run(action: &str) {
+        let status = Command::new("bash")
+            .args([CLUSTER_SCRIPT, action])
+            .env("PG_AB_DIR", "/tmp/pg_ab_own")
+            .env("PG_AB_PORT", OWN_CLUSTER_PORT)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_cluster.sh {action}");
+    }
+
+    pub fn start() -> Self {
+        Self::run("start");
+        OwnCluster
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        Self::run("stop");
+    }
+}
+
 pub struct Gateway {
     child: Child,
     log: std::path::PathBuf,
@@ -176,6 +207,12 @@ impl Gateway {
             assert!(started.elapsed() < limit, "condition not reached within {limit:?}");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// SIGKILL: the process gets no chance to flush anything. Dropping the gateway then
+    /// waits for its exit.
+    pub fn kill(&self) {
+        assert!(Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status().unwrap().success());
     }
 
     /// SIGTERM, and the exit status once the gateway has flushed and exited.

@@ -1,0 +1,224 @@
+//! Every answered assignment is recorded: its first exposure reaches `ab.exposures`, with
+//! the time of the answer, across a SIGKILL of the gateway, a Postgres outage under a load
+//! of new units, and two gateways racing over the same units. Real processes throughout.
+
+mod support;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use support::{Database, Gateway, OwnCluster, OWN_CLUSTER_PORT};
+
+fn experiment(id: &str) -> Value {
+    json!({"id": id, "variants": [
+        {"id": "control", "weight": 0.5, "is_control": true}, {"id": "treatment", "weight": 0.5}]})
+}
+
+/// An answered assignment as the client saw it: the variants, and when the request was
+/// sent and the answer received.
+struct Answer {
+    user_id: String,
+    variants: Vec<(String, String)>,
+    sent: DateTime<Utc>,
+    received: DateTime<Utc>,
+}
+
+/// Assigns one unit (every running experiment); `None` when the gateway did not answer 200.
+fn assign(gw: &Gateway, http: &reqwest::blocking::Client, user_id: &str) -> Option<Answer> {
+    let sent = Utc::now();
+    let response = http.post(gw.url("/api/v1/assign")).bearer_auth(&gw.sdk).json(&json!({"user_id": user_id})).send().ok()?;
+    if response.status() != 200 {
+        return None;
+    }
+    let body: Value = response.json().ok()?;
+    let received = Utc::now();
+    let variants = body["assignments"]
+        .as_array()?
+        .iter()
+        .map(|a| (a["experiment_id"].as_str().unwrap().to_owned(), a["variant_id"].as_str().unwrap().to_owned()))
+        .collect();
+    Some(Answer { user_id: user_id.to_owned(), variants, sent, received })
+}
+
+/// Stored exposures: (experiment, unit) → (variant, first exposure time).
+fn stored(db: &Database) -> HashMap<(String, String), (String, DateTime<Utc>)> {
+    db.connect()
+        .query("SELECT experiment_id, user_id, variant_id, first_exposed_at FROM ab.exposures", &[])
+        .unwrap()
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3))))
+        .collect()
+}
+
+fn exposure_count(db: &Database) -> i64 {
+    db.connect().query_one("SELECT count(*) FROM ab.exposures", &[]).unwrap().get(0)
+}
+
+/// Every answer has its exposures stored, with the answered variant and a time between the
+/// request and the answer.
+fn assert_recorded(db: &Database, answers: &[Answer]) {
+    let stored = stored(db);
+    for answer in answers {
+        for (experiment_id, variant_id) in &answer.variants {
+            let key = (experiment_id.clone(), answer.user_id.clone());
+            let (variant, at) = stored.get(&key).unwrap_or_else(|| panic!("answered exposure {key:?} not stored"));
+            assert_eq!(variant, variant_id, "{key:?}");
+            assert!(answer.sent <= *at && *at <= answer.received, "{key:?} stored at {at}, answered between {} and {}", answer.sent, answer.received);
+        }
+    }
+}
+
+#[test]
+fn a_sigkill_under_new_user_load_loses_no_answered_exposure() {
+    const FSYNC_MS: i64 = 5;
+    let db = Database::fresh("exposures_sigkill");
+    let spool = support::fresh_spool_dir("sigkill");
+    let spool_arg = spool.to_str().unwrap();
+    let fsync = FSYNC_MS.to_string();
+    let gw = Gateway::start(&db, &["--exposure-spool-dir", spool_arg, "--exposure-fsync-ms", &fsync]);
+    let experiments = ["home", "pricing", "search", "checkout", "onboarding"];
+    for id in experiments {
+        gw.running_experiment(&experiment(id));
+    }
+    // Postgres accepts no exposure while the lock is held, so at the kill every exposure
+    // answered so far is still in the gateway: an in-memory queue would lose them all.
+    let mut blocker = db.connect();
+    let mut hold = blocker.transaction().unwrap();
+    hold.batch_execute("LOCK TABLE ab.exposures IN SHARE ROW EXCLUSIVE MODE").unwrap();
+
+    let answers = Mutex::new(Vec::new());
+    let stop = AtomicBool::new(false);
+    let killed_at = std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let (gw, answers, stop) = (&gw, &answers, &stop);
+            scope.spawn(move || {
+                let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+                let mut unit = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(answer) = assign(gw, &http, &format!("new-{thread}-{unit}")) {
+                        answers.lock().unwrap().push(answer);
+                    }
+                    unit += 1;
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        let killed_at = Utc::now();
+        gw.kill();
+        stop.store(true, Ordering::Relaxed);
+        killed_at
+    });
+    drop(gw);
+    hold.rollback().unwrap();
+    let answers = answers.into_inner().unwrap();
+    let owed: Vec<Answer> = answers.into_iter().filter(|a| a.received < killed_at - chrono::Duration::milliseconds(FSYNC_MS)).collect();
+    let owed_exposures: usize = owed.iter().map(|a| a.variants.len()).sum();
+    eprintln!("{} assignments answered before the kill", owed.len());
+    assert!(owed.len() > 2000, "the load answered {} assignments before the kill", owed.len());
+    assert_eq!(owed_exposures, owed.len() * experiments.len());
+
+    // The restarted gateway replays its spool.
+    let gw = Gateway::start(&db, &["--exposure-spool-dir", spool_arg]);
+    gw.wait_until(Duration::from_secs(60), |_| exposure_count(&db) >= owed_exposures as i64);
+    assert_recorded(&db, &owed);
+    gw.wait_until(Duration::from_secs(10), |g| g.metrics().contains("ab_exposure_spool_unflushed_bytes 0\n"));
+}
+
+#[test]
+fn postgres_stopped_for_a_minute_while_300k_new_units_are_assigned_loses_none() {
+    const UNITS: usize = 300_000;
+    const THREADS: usize = 4;
+    let _cluster = OwnCluster::start();
+    let db = Database::fresh_on(&format!("host=127.0.0.1 port={OWN_CLUSTER_PORT} user=postgres"), "exposures_outage");
+    let gw = Gateway::start(&db, &[]);
+    gw.running_experiment(&experiment("outage"));
+
+    OwnCluster::run("stop");
+    let stopped = Instant::now();
+    let answers: Vec<Answer> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..THREADS)
+            .map(|thread| {
+                let gw = &gw;
+                scope.spawn(move || {
+                    let http = reqwest::blocking::Client::new();
+                    (thread..UNITS)
+                        .step_by(THREADS)
+                        .map(|unit| assign(gw, &http, &format!("unit-{unit}")).unwrap_or_else(|| panic!("unit-{unit} not answered")))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        runs.into_iter().flat_map(|run| run.join().unwrap()).collect()
+    });
+    let metrics = gw.metrics();
+    assert!(metrics.contains("ab_exposure_spool_full 0\n"), "{metrics}");
+    let unflushed = metrics.lines().find(|l| l.starts_with("ab_exposure_spool_unflushed_bytes ")).unwrap();
+    assert_ne!(unflushed, "ab_exposure_spool_unflushed_bytes 0", "the outage's exposures wait in the spool");
+    std::thread::sleep(Duration::from_secs(60).saturating_sub(stopped.elapsed()));
+    eprintln!("Postgres was down for {:.0} s while {UNITS} units were assigned", stopped.elapsed().as_secs_f64());
+
+    OwnCluster::run("start");
+    gw.wait_until(Duration::from_secs(120), |_| exposure_count(&db) == UNITS as i64);
+    assert_recorded(&db, &answers);
+    gw.wait_until(Duration::from_secs(10), |g| g.metrics().contains("ab_exposure_spool_unflushed_bytes 0\n"));
+}
+
+/// Deadlocks counted by Postgres for the database; backends report them when they exit.
+fn deadlocks(db: &Database) -> i64 {
+    let mut client = db.connect();
+    client.batch_execute("SELECT pg_stat_clear_snapshot()").unwrap();
+    client.query_one("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", &[]).unwrap().get(0)
+}
+
+#[test]
+fn two_gateways_assigning_the_same_new_units_store_one_row_each_without_deadlock() {
+    const UNITS: usize = 20_000;
+    let db = Database::fresh("exposures_two_gateways");
+    let before = deadlocks(&db);
+    let mut first = Gateway::start(&db, &[]);
+    let mut second = Gateway::start(&db, &[]);
+    for id in ["left", "right"] {
+        first.running_experiment(&experiment(id));
+    }
+    second.wait_for_running(2);
+    let units: Vec<String> = (0..UNITS).map(|i| format!("shared-{i}")).collect();
+    // Postgres takes no exposure until both gateways have spooled every unit, so their
+    // flushers then write batches of the same keys at the same time.
+    let mut blocker = db.connect();
+    let mut hold = blocker.transaction().unwrap();
+    hold.batch_execute("LOCK TABLE ab.exposures IN SHARE ROW EXCLUSIVE MODE").unwrap();
+    // Each gateway sees every unit, in an order that reverses the other's within each run
+    // of 50 units: without one lock order, their concurrent batches deadlock.
+    let answers: Vec<Answer> = std::thread::scope(|scope| {
+        let runs: Vec<_> = [(&first, false), (&second, true)]
+            .into_iter()
+            .map(|(gw, reversed)| {
+                let units = &units;
+                scope.spawn(move || {
+                    let http = reqwest::blocking::Client::new();
+                    let order: Vec<&String> =
+                        if reversed { units.chunks(50).flat_map(|run| run.iter().rev()).collect() } else { units.iter().collect() };
+                    order.into_iter().map(|u| assign(gw, &http, u).expect("answered")).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        runs.into_iter().flat_map(|run| run.join().unwrap()).collect()
+    });
+    hold.rollback().unwrap();
+    first.wait_until(Duration::from_secs(60), |_| exposure_count(&db) == 2 * UNITS as i64);
+    for gw in [&first, &second] {
+        gw.wait_until(Duration::from_secs(10), |g| g.metrics().contains("ab_exposure_spool_unflushed_bytes 0\n"));
+    }
+    // Both gateways answer a unit with the same variant (the hash), and one row is kept.
+    let stored = stored(&db);
+    for answer in &answers {
+        for (experiment_id, variant_id) in &answer.variants {
+            assert_eq!(&stored[&(experiment_id.clone(), answer.user_id.clone())].0, variant_id);
+        }
+    }
+    assert!(first.terminate().success() && second.terminate().success());
+    assert_eq!(deadlocks(&db) - before, 0, "Postgres detected deadlocks between the gateways' exposure writers");
+}
