@@ -110,8 +110,8 @@ pub struct ServeSettings {
     /// A killed process loses only exposures not yet handed to the kernel (microseconds).
     #[arg(long, env = "AB_EXPOSURE_FSYNC_MS", default_value_t = 5)]
     pub exposure_fsync_ms: u64,
-    /// Disk the exposure spool may use, in MiB; past it, /assign answers 503
-    /// exposure_log_full for units not seen before.
+    /// Exposures the spool may hold before Postgres has them, in MiB (about 15k exposures
+    /// per MiB); past it, /assign answers 503 exposure_log_full for units not seen before.
     #[arg(long, env = "AB_EXPOSURE_SPOOL_MAX_MB", default_value_t = 1024)]
     pub exposure_spool_max_mb: u64,
     #[arg(long, env = "AB_POOL_SIZE", default_value_t = 16)]

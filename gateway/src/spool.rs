@@ -126,8 +126,10 @@ impl Spool {
         self.sender.send(exposure).map_err(|_| SpoolFull)
     }
 
+    /// At the bound of exposures not yet in Postgres, or unable to write. Disk use is at
+    /// most the bound plus the committed start of one segment.
     pub fn is_full(&self) -> bool {
-        self.usage.disk_bytes.load(Ordering::Relaxed) >= self.max_bytes || self.usage.failing.load(Ordering::Relaxed)
+        self.usage.unflushed_bytes.load(Ordering::Relaxed) >= self.max_bytes || self.usage.failing.load(Ordering::Relaxed)
     }
 
     pub fn disk_bytes(&self) -> u64 {

@@ -166,6 +166,31 @@ fn postgres_stopped_for_a_minute_while_300k_new_units_are_assigned_loses_none() 
     gw.wait_until(Duration::from_secs(10), |g| g.metrics().contains("ab_exposure_spool_unflushed_bytes 0\n"));
 }
 
+#[test]
+fn a_full_spool_refuses_new_units_but_not_known_ones_until_postgres_catches_up() {
+    let db = Database::fresh("exposures_full");
+    let gw = Gateway::start(&db, &["--exposure-spool-max-mb", "1"]);
+    gw.running_experiment(&experiment("bounded"));
+    let mut blocker = db.connect();
+    let mut hold = blocker.transaction().unwrap();
+    hold.batch_execute("LOCK TABLE ab.exposures IN SHARE ROW EXCLUSIVE MODE").unwrap();
+    let http = reqwest::blocking::Client::new();
+    let mut answers = Vec::new();
+    while let Some(answer) = assign(&gw, &http, &format!("unit-{}", answers.len())) {
+        answers.push(answer);
+        assert!(answers.len() < 100_000, "1 MiB holds far fewer exposures");
+    }
+    let refused = gw.post("/api/v1/assign", Some(&gw.sdk), &json!({"user_id": "another-new-unit"}));
+    assert_eq!((refused.0, support::error_code(&refused.1)), (503, "exposure_log_full"));
+    assert!(gw.metrics().contains("ab_exposure_spool_full 1\n"));
+    assert!(assign(&gw, &http, "unit-0").is_some(), "a unit already recorded is still answered");
+    hold.rollback().unwrap();
+    gw.wait_until(Duration::from_secs(30), |g| g.metrics().contains("ab_exposure_spool_full 0\n"));
+    answers.push(assign(&gw, &http, "after").expect("new units are answered again"));
+    gw.wait_until(Duration::from_secs(30), |_| exposure_count(&db) == answers.len() as i64);
+    assert_recorded(&db, &answers);
+}
+
 /// Deadlocks counted by Postgres for the database; backends report them when they exit.
 fn deadlocks(db: &Database) -> i64 {
     let mut client = db.connect();
