@@ -46,7 +46,7 @@ echo "rollup rows: $(psql -qAtX "$DB" -c 'SELECT count(*) FROM ab.user_metrics')
 psql -qX "$DB" -c 'VACUUM ANALYZE ab.user_metrics'
 
 printf '\n== results: reading (snapshots), %s reads each\n' "$READS"
-DATABASE_URL="$DB" AB_LOG=warn "$GATEWAY" serve --listen 127.0.0.1:$PORT --results-refresh-secs 3600 &
+DATABASE_URL="$DB" AB_LOG=warn "$GATEWAY" serve --listen 127.0.0.1:$PORT --results-refresh-secs 3600 --exposure-spool-dir "$(mktemp -d)" &
 GATEWAY_PID=$!
 trap 'kill $GATEWAY_PID 2>/dev/null || true' EXIT
 ADMIN=$(DATABASE_URL="$DB" "$GATEWAY" token create --role admin)
