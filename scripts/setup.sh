@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything pg_ab needs on a fresh Debian 12 machine, idempotently: system packages
-# (chromium and a font for the results-page browser test),
+# (chromium and a font for the results-page browser test), the OpenFeature SDKs for the OFREP tests,
 # cargo-pgrx at the pinned version, the extension built and installed into the system
 # Postgres 15, and a throwaway cluster running as an unprivileged user.
 set -euo pipefail
@@ -44,6 +44,15 @@ step "build and install the pg_ab extension"
 # The files go into the system Postgres' directories, which root owns.
 as_root env "PATH=$PATH" "HOME=$HOME" cargo pgrx install --release --pg-config "$PG_CONFIG" -p pg_ab 2>&1 \
   | grep -vE '^\s*$' | tail -n 3
+
+step "OpenFeature SDKs and their OFREP providers (tests/openfeature)"
+# Pinned in requirements.txt and package-lock.json; a private venv and node_modules.
+[ -x tests/openfeature/.venv/bin/python ] || python3 -m venv tests/openfeature/.venv
+tests/openfeature/.venv/bin/pip install -q --disable-pip-version-check -r tests/openfeature/requirements.txt
+if [ ! tests/openfeature/node_modules/.package-lock.json -nt tests/openfeature/package-lock.json ]; then
+  (cd tests/openfeature && npm ci --silent --no-audit --no-fund)
+fi
+echo "present"
 
 step "throwaway cluster"
 scripts/pg_cluster.sh start

@@ -21,7 +21,7 @@ use crate::events::EventWriter;
 use crate::exposures::{flush_exposures, ExposureLog};
 use crate::metrics::{track, Metrics};
 use crate::ratelimit::RateLimiter;
-use crate::routes::{assign, events, experiments, health, planning};
+use crate::routes::{assign, events, experiments, health, ofrep, planning};
 use crate::settings::ServeSettings;
 use crate::spool::{Spool, SpoolSettings};
 use crate::state::AppState;
@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
+        .routes(routes!(ofrep::evaluate_flag))
+        .routes(routes!(ofrep::evaluate_flags))
         .split_for_parts();
     let openapi = Arc::new(openapi);
     router

@@ -8,7 +8,7 @@ use ab_core::experiment::{Allocation, Variant};
 use arc_swap::ArcSwap;
 use deadpool_postgres::Pool;
 use futures_util::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_postgres::AsyncMessage;
@@ -34,6 +34,8 @@ impl RunningExperiment {
 pub struct Snapshot {
     pub running: Vec<Arc<RunningExperiment>>,
     pub running_by_id: HashMap<String, Arc<RunningExperiment>>,
+    /// Experiments that exist but do not assign (draft, paused, completed).
+    pub not_running: HashSet<String>,
     pub tokens: HashMap<[u8; 32], Role>,
     /// None until the first successful load.
     pub loaded_at: Option<Instant>,
@@ -62,15 +64,17 @@ impl ConfigCache {
         let client = self.pool.get().await?;
         let experiments = store::list(&**client).await?;
         let tokens = store::active_tokens(&**client).await?;
-        let running: Vec<Arc<RunningExperiment>> = experiments
+        let (running, not_running): (Vec<_>, Vec<_>) = experiments.into_iter().partition(|e| e.status == Status::Running);
+        let running: Vec<Arc<RunningExperiment>> = running
             .into_iter()
-            .filter(|e| e.status == Status::Running)
             .map(|e| Arc::new(RunningExperiment { id: e.config.id, allocation: e.config.allocation, reallocated: e.reallocated }))
             .collect();
+        let not_running = not_running.into_iter().map(|e| e.config.id).collect();
         let running_by_id = running.iter().map(|e| (e.id.clone(), Arc::clone(e))).collect();
         self.current.store(Arc::new(Snapshot {
             running,
             running_by_id,
+            not_running,
             tokens: tokens.into_iter().collect(),
             loaded_at: Some(Instant::now()),
         }));

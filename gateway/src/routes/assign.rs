@@ -2,6 +2,7 @@
 //! configuration (SPEC §2). A first exposure is spooled to disk before the answer, and an
 //! answer is refused (503) rather than given for a unit whose exposure cannot be recorded.
 
+use ab_core::experiment::Variant;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -13,7 +14,7 @@ use crate::error::{ApiError, Json};
 use crate::exposures::stored_variant;
 use crate::state::AppState;
 
-const MAX_USER_ID: usize = 256;
+pub const MAX_USER_ID: usize = 256;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,19 +62,33 @@ pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<A
     };
     let mut assignments = Vec::with_capacity(chosen.len());
     for experiment in chosen {
-        if !experiment.allocation.is_eligible(&request.user_id, &request.context) {
-            continue;
+        if let Some(variant) = assign_variant(&state, experiment, &request.user_id, &request.context).await? {
+            assignments.push(Assignment {
+                experiment_id: experiment.id.clone(),
+                variant_id: variant.id.clone(),
+                config: variant.config.clone(),
+            });
         }
-        let index = variant_index(&state, experiment, &request.user_id).await;
-        let variant = experiment.variant(index);
-        state.exposures.record(&experiment.id, &request.user_id, index, &variant.id).map_err(|_| ApiError::exposure_log_full())?;
-        assignments.push(Assignment {
-            experiment_id: experiment.id.clone(),
-            variant_id: variant.id.clone(),
-            config: variant.config.clone(),
-        });
     }
     Ok(Json(AssignResponse { user_id: request.user_id, assignments }))
+}
+
+/// The unit's variant of a running experiment, with its first exposure recorded; `None`
+/// when targeting, the layer or the traffic fraction leaves the unit out. Every way of
+/// assigning (`/assign`, OFREP) goes through here, so they answer and record alike.
+pub async fn assign_variant<'e>(
+    state: &AppState,
+    experiment: &'e RunningExperiment,
+    user_id: &str,
+    context: &Map<String, Value>,
+) -> Result<Option<&'e Variant>, ApiError> {
+    if !experiment.allocation.is_eligible(user_id, context) {
+        return Ok(None);
+    }
+    let index = variant_index(state, experiment, user_id).await;
+    let variant = experiment.variant(index);
+    state.exposures.record(&experiment.id, user_id, index, &variant.id).map_err(|_| ApiError::exposure_log_full())?;
+    Ok(Some(variant))
 }
 
 /// The hash decides, unless weights changed after the start: then a variant this unit was

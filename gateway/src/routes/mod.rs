@@ -4,4 +4,5 @@ pub mod assign;
 pub mod events;
 pub mod experiments;
 pub mod health;
+pub mod ofrep;
 pub mod planning;
