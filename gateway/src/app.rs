@@ -28,7 +28,8 @@ use crate::state::AppState;
 use crate::{db, maintenance, pages};
 
 #[derive(OpenApi)]
-#[openapi(info(title = "pg_ab gateway", description = "Assignment, events and experiment management for pg_ab"), modifiers(&BearerAuth))]
+#[openapi(info(title = "pg_ab gateway", description = "Assignment, events and experiment management for pg_ab"),
+    modifiers(&BearerAuth))]
 struct ApiDoc;
 
 struct BearerAuth;
@@ -37,6 +38,43 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// Declares the answers that layers give rather than handlers, on every operation they
+/// can come from: 401 wherever a token is needed, and 400 (not JSON), 413 (too large)
+/// and 415 (not `application/json`) wherever the `Json` extractor reads the body. The
+/// OFREP routes read their body themselves and answer in OFREP's shape instead.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{path::Operation, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", utoipa::openapi::ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build()
+        };
+        let declare = |operation: &mut Operation, path: &str| {
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+            };
+            if operation.security.is_some() {
+                add("401", "No token, or an unknown or revoked one");
+            }
+            if operation.request_body.is_some() && !path.starts_with("/ofrep/") {
+                add("400", "The body is not valid JSON");
+                add("413", "The body is larger than --max-body-bytes");
+                add("415", "The body is not sent as application/json");
+            }
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for operation in [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete].into_iter().flatten() {
+                declare(operation, path);
+            }
+        }
     }
 }
 
@@ -57,6 +95,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ofrep::evaluate_flag))
         .routes(routes!(ofrep::evaluate_flags))
         .split_for_parts();
+    // After the routes are in: the modifier reads their operations.
+    let mut openapi = openapi;
+    CommonResponses.modify(&mut openapi);
     let openapi = Arc::new(openapi);
     router
         .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))

@@ -37,8 +37,8 @@ pub fn parse_event(value: &Value, position: &str, now: DateTime<Utc>, retention_
     let text = |field: &str, required: bool| -> Result<Option<String>, ApiError> {
         match object.get(field) {
             None | Some(Value::Null) if !required => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_TEXT => Ok(Some(s.clone())),
-            Some(Value::String(_)) => Err(ApiError::invalid(&format!("{position}.{field}"), format!("must be 1 to {MAX_TEXT} bytes"))),
+            Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_TEXT => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(ApiError::invalid(&format!("{position}.{field}"), format!("must be 1 to {MAX_TEXT} characters"))),
             None | Some(Value::Null) => Err(ApiError::invalid(&format!("{position}.{field}"), "is required")),
             Some(_) => Err(ApiError::invalid(&format!("{position}.{field}"), "must be a string")),
         }

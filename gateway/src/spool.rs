@@ -363,7 +363,8 @@ fn encode(exposure: &Exposure, out: &mut Vec<u8>) {
     out.extend_from_slice(&[0; HEADER_BYTES]);
     out.extend_from_slice(&exposure.at.timestamp_micros().to_le_bytes());
     for text in [&exposure.experiment_id, &exposure.user_id, &exposure.variant_id] {
-        // Identifiers are at most 256 bytes (checked before they get here).
+        // Units are at most 256 characters (1 KiB) and ids 64 ASCII characters, checked
+        // before they get here, so each fits a u16 length.
         out.extend_from_slice(&(text.len() as u16).to_le_bytes());
         out.extend_from_slice(text.as_bytes());
     }

@@ -20,6 +20,7 @@ pub const MAX_USER_ID: usize = 256;
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     /// The unit being assigned (user, device, account).
+    #[schema(min_length = 1, max_length = 256)]
     pub user_id: String,
     /// Experiments to assign; all running experiments when absent.
     #[serde(default)]
@@ -52,8 +53,8 @@ pub struct AssignResponse {
         (status = 503, description = "The exposure spool is full: the unit is not enrolled; use the default variant", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<AssignRequest>) -> Result<Json<AssignResponse>, ApiError> {
-    if request.user_id.is_empty() || request.user_id.len() > MAX_USER_ID {
-        return Err(ApiError::invalid("user_id", format!("must be 1 to {MAX_USER_ID} bytes")));
+    if request.user_id.is_empty() || request.user_id.chars().count() > MAX_USER_ID {
+        return Err(ApiError::invalid("user_id", format!("must be 1 to {MAX_USER_ID} characters")));
     }
     let snapshot = state.cache.snapshot();
     let chosen: Vec<&std::sync::Arc<RunningExperiment>> = match &request.experiments {

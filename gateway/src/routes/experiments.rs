@@ -24,7 +24,7 @@ const CHANGEABLE_AFTER_START: &[&str] = &["name", "description", "traffic_fracti
 
 /// Create an experiment in draft. Without a `salt`, one is generated; it never changes.
 #[utoipa::path(post, path = "/api/v1/experiments", request_body(content = Object, description = "An ExperimentConfig"),
-    responses((status = 201, body = Experiment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 201, body = Experiment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(State(state): State<AppState>, _: Admin, Json(mut body): Json<Value>) -> Result<(StatusCode, Json<Experiment>), ApiError> {
     let object = body.as_object_mut().ok_or_else(|| ApiError::invalid("body", "must be a JSON object"))?;
@@ -40,7 +40,7 @@ pub async fn create(State(state): State<AppState>, _: Admin, Json(mut body): Jso
 }
 
 /// List all experiments, oldest first.
-#[utoipa::path(get, path = "/api/v1/experiments", responses((status = 200, body = [Experiment])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/experiments", responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = [Experiment])), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Experiment>>, ApiError> {
     let client = state.pool.get().await?;
     Ok(Json(store::list(&**client).await?))
@@ -48,7 +48,7 @@ pub async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Ex
 
 /// One experiment.
 #[utoipa::path(get, path = "/api/v1/experiments/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = Experiment), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = Experiment), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<Experiment>, ApiError> {
     let client = state.pool.get().await?;
     Ok(Json(store::get(&**client, &id).await?))
@@ -57,7 +57,7 @@ pub async fn get(State(state): State<AppState>, _: Admin, Path(id): Path<String>
 /// Change fields of an experiment (merge of top-level fields; see the module rules).
 #[utoipa::path(patch, path = "/api/v1/experiments/{id}", params(("id" = String, Path)),
     request_body(content = Object, description = "Top-level fields of an ExperimentConfig to replace"),
-    responses((status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(State(state): State<AppState>, _: Admin, Path(id): Path<String>, Json(patch): Json<Value>) -> Result<Json<Experiment>, ApiError> {
     let patch = patch.as_object().ok_or_else(|| ApiError::invalid("body", "must be a JSON object"))?.clone();
@@ -129,21 +129,21 @@ async fn transition(state: &AppState, id: &str, to: Status, from: &[Status]) -> 
 
 /// Start (or resume) an experiment: draft or paused → running.
 #[utoipa::path(post, path = "/api/v1/experiments/{id}/start", params(("id" = String, Path)),
-    responses((status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn start(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<Experiment>, ApiError> {
     Ok(Json(transition(&state, &id, Status::Running, &[Status::Draft, Status::Paused]).await?))
 }
 
 /// Pause a running experiment: assignment stops answering it.
 #[utoipa::path(post, path = "/api/v1/experiments/{id}/pause", params(("id" = String, Path)),
-    responses((status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn pause(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<Experiment>, ApiError> {
     Ok(Json(transition(&state, &id, Status::Paused, &[Status::Running]).await?))
 }
 
 /// Complete a running or paused experiment; it is frozen afterwards.
 #[utoipa::path(post, path = "/api/v1/experiments/{id}/complete", params(("id" = String, Path)),
-    responses((status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = Experiment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn complete(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<Experiment>, ApiError> {
     Ok(Json(transition(&state, &id, Status::Completed, &[Status::Running, Status::Paused]).await?))
 }
@@ -151,7 +151,7 @@ pub async fn complete(State(state): State<AppState>, _: Admin, Path(id): Path<St
 /// The experiment's results: per-variant metrics, comparisons, SRM, guardrails, sample-size
 /// progress and a recommendation, from the snapshots of the results views.
 #[utoipa::path(get, path = "/api/v1/experiments/{id}/results", params(("id" = String, Path)),
-    responses((status = 200, body = crate::results::Results), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 200, body = crate::results::Results), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn results(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<Json<crate::results::Results>, ApiError> {
     let client = state.pool.get().await?;
     Ok(Json(crate::results::load(&**client, &id).await?))

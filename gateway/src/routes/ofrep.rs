@@ -156,8 +156,8 @@ fn parse_context(body: &[u8]) -> Result<EvaluationContext, (ErrorCode, String)> 
         Some(Value::String(unit)) if unit.is_empty() => {
             Err((ErrorCode::TargetingKeyMissing, "the context's targetingKey is empty".to_owned()))
         }
-        Some(Value::String(unit)) if unit.len() > MAX_USER_ID => {
-            Err((ErrorCode::InvalidContext, format!("targetingKey has {} bytes, at most {MAX_USER_ID}", unit.len())))
+        Some(Value::String(unit)) if unit.chars().count() > MAX_USER_ID => {
+            Err((ErrorCode::InvalidContext, format!("targetingKey has {} characters, at most {MAX_USER_ID}", unit.chars().count())))
         }
         Some(Value::String(unit)) => Ok(EvaluationContext { targeting_key: unit, attributes: context }),
         Some(_) => Err((ErrorCode::InvalidContext, "targetingKey must be a string".to_owned())),

@@ -64,7 +64,7 @@ pub struct SampleSizeResponse {
 
 /// The sample size per variant (and the duration) for a planned experiment.
 #[utoipa::path(post, path = "/api/v1/sample-size", request_body = SampleSizeRequest,
-    responses((status = 200, body = SampleSizeResponse), (status = 422, body = crate::error::ErrorBody)),
+    responses((status = 200, body = SampleSizeResponse), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn sample_size(_: Admin, Json(request): Json<SampleSizeRequest>) -> Result<Json<SampleSizeResponse>, ApiError> {
     let design = Design::new(request.alpha, &request.alternative, request.comparisons)?;
