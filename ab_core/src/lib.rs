@@ -2,7 +2,8 @@
 //! ([`assign`]), distributions with accurate tails ([`dist`]), mergeable accumulators
 //! ([`moments`]), two-sample tests ([`compare`]), planning ([`planning`]) and
 //! sample-ratio/multiple-testing checks ([`srm`]), and the experiment configuration
-//! with its validation and targeting ([`experiment`]), Bayesian comparisons and bandit
+//! with its validation and targeting ([`experiment`], indexed for many experiments by
+//! [`eligibility`]), Bayesian comparisons and bandit
 //! weights ([`bayes`], by [`quadrature`]), sequential tests ([`sequential`]) and outlier
 //! capping ([`outliers`]). No I/O: the Postgres extension, the
 //! DataFusion UDFs and the gateway are thin adapters over these functions.
@@ -14,6 +15,7 @@ pub mod bayes;
 pub mod compare;
 pub mod contamination;
 pub mod dist;
+pub mod eligibility;
 pub mod error;
 pub mod experiment;
 pub mod moments;

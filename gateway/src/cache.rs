@@ -4,6 +4,7 @@
 //! both tables) and at least every `config_refresh_secs`, in case a notification was lost
 //! while the listening connection was down.
 
+use ab_core::eligibility::EligibilityIndex;
 use ab_core::experiment::{Allocation, Variant};
 use arc_swap::ArcSwap;
 use deadpool_postgres::Pool;
@@ -34,6 +35,8 @@ impl RunningExperiment {
 pub struct Snapshot {
     pub running: Vec<Arc<RunningExperiment>>,
     pub running_by_id: HashMap<String, Arc<RunningExperiment>>,
+    /// Finds the running experiments a unit may be eligible for (positions in `running`).
+    pub eligibility: EligibilityIndex,
     /// Experiments that exist but do not assign (draft, paused, completed).
     pub not_running: HashSet<String>,
     pub tokens: HashMap<[u8; 32], Role>,
@@ -71,9 +74,11 @@ impl ConfigCache {
             .collect();
         let not_running = not_running.into_iter().map(|e| e.config.id).collect();
         let running_by_id = running.iter().map(|e| (e.id.clone(), Arc::clone(e))).collect();
+        let eligibility = EligibilityIndex::new(running.iter().map(|e| &e.allocation));
         self.current.store(Arc::new(Snapshot {
             running,
             running_by_id,
+            eligibility,
             not_running,
             tokens: tokens.into_iter().collect(),
             loaded_at: Some(Instant::now()),

@@ -58,7 +58,7 @@ pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<A
     }
     let snapshot = state.cache.snapshot();
     let chosen: Vec<&std::sync::Arc<RunningExperiment>> = match &request.experiments {
-        None => snapshot.running.iter().collect(),
+        None => snapshot.eligibility.candidates(&request.user_id, &request.context).into_iter().map(|i| &snapshot.running[i]).collect(),
         Some(ids) => ids.iter().filter_map(|id| snapshot.running_by_id.get(id)).collect(),
     };
     let mut assignments = Vec::with_capacity(chosen.len());
