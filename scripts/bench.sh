@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of SPEC §6, as ratios against built-ins measured in the same run: the extension
-# against Postgres' built-ins, the gateway against its goals and against COPY, then the
-# DataFusion UDFs against DataFusion's over Parquet.
+# against Postgres' built-ins, the gateway against its goals and against COPY, the gateway at
+# the seed's scale (10,000 experiments), then the DataFusion UDFs against DataFusion's over Parquet.
 # BENCH_ROWS (Postgres, default 10000000), BENCH_DF_ROWS (DataFusion, default 100000000) and
 # BENCH_REPS (default 3) override the sizes.
 set -euo pipefail
@@ -16,6 +16,7 @@ psql -qX "$SERVER dbname=pg_ab_bench" -v rows="${BENCH_ROWS:-10000000}" -v reps=
 
 scripts/bench_gateway.sh
 scripts/bench_results.sh
+scripts/bench_scale.sh
 
 printf '\n== DataFusion over Parquet\n'
 cargo bench -q -p ab_datafusion --bench datafusion
