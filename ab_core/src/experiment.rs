@@ -6,6 +6,7 @@
 
 use crate::assign::{hash_unit, in_sample};
 use crate::error::{InvalidArgument, Result};
+use crate::foreign_hash::Hashing;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -154,6 +155,10 @@ pub struct Allocation {
     pub targeting: Vec<TargetingRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<LayerRange>,
+    /// Whose bucketing assigns the units: pg_ab's (SPEC §2, the default) or, for an
+    /// experiment migrated from another platform, that platform's.
+    #[serde(default, skip_serializing_if = "Hashing::is_pg_ab")]
+    pub hashing: Hashing,
 }
 
 impl Allocation {
@@ -193,7 +198,7 @@ impl Allocation {
                 ));
             }
         }
-        Ok(())
+        self.hashing.validate(&self.weights(), self.traffic_fraction)
     }
 
     /// Targeting, then the layer range, then the traffic fraction (SPEC §2 order).
@@ -203,14 +208,26 @@ impl Allocation {
                 let u = hash_unit(unit, &layer.name);
                 layer.lo <= u && u < layer.hi
             })
-            && in_sample(unit, &self.salt, self.traffic_fraction).unwrap_or(false)
+            && match self.hashing {
+                Hashing::PgAb => in_sample(unit, &self.salt, self.traffic_fraction).unwrap_or(false),
+                // The vendor's traffic is part of its bucketing: in its coverage iff assigned.
+                ref foreign => foreign.assign(unit, &self.weights(), self.traffic_fraction).is_some(),
+            }
     }
 
     /// The 0-based index of the unit's variant by the SPEC §2 hash; the weights are
     /// validated, so this is `ab_assign(unit, salt, weights) - 1`.
+    /// With a foreign [`Hashing`] scheme it is the variant that platform gave the unit.
     pub fn variant_index(&self, unit: &str) -> usize {
-        let weights: Vec<f64> = self.variants.iter().map(|v| v.weight).collect();
-        crate::assign::assign_index(unit, &self.salt, &weights).map_or(0, |i| i - 1)
+        let weights = self.weights();
+        match self.hashing {
+            Hashing::PgAb => crate::assign::assign_index(unit, &self.salt, &weights).map_or(0, |i| i - 1),
+            ref foreign => foreign.assign(unit, &weights, self.traffic_fraction).unwrap_or(0),
+        }
+    }
+
+    fn weights(&self) -> Vec<f64> {
+        self.variants.iter().map(|v| v.weight).collect()
     }
 
     pub fn control(&self) -> Option<&Variant> {
@@ -275,7 +292,7 @@ impl ExperimentConfig {
     /// Every top-level field, for rejecting unknown ones (serde's `deny_unknown_fields`
     /// does not work through the flattened [`Allocation`]).
     pub const FIELDS: &'static [&'static str] = &[
-        "id", "name", "description", "salt", "variants", "traffic_fraction", "targeting", "layer", "metrics",
+        "id", "name", "description", "salt", "variants", "traffic_fraction", "targeting", "layer", "hashing", "metrics",
         "guardrails", "planning", "auto_pause",
     ];
 
@@ -284,6 +301,10 @@ impl ExperimentConfig {
         let object = value.as_object().ok_or_else(|| InvalidArgument::new("experiment", "must be a JSON object"))?;
         if let Some(unknown) = object.keys().find(|k| !Self::FIELDS.contains(&k.as_str())) {
             return Err(InvalidArgument::new("experiment", format!("unknown field '{unknown}'")));
+        }
+        if let Some(hashing) = object.get("hashing") {
+            // Parsed apart so that its errors name the hashing member, not the experiment.
+            serde_json::from_value::<Hashing>(hashing.clone()).map_err(|e| InvalidArgument::new("hashing", e.to_string()))?;
         }
         let config: Self = serde_json::from_value(value).map_err(|e| InvalidArgument::new("experiment", e.to_string()))?;
         config.validate()?;
@@ -395,6 +416,25 @@ mod tests {
                 {"id": "treatment", "weight": 0.5, "config": {"color": "green"}}
             ]
         })
+    }
+
+    #[test]
+    fn a_foreign_hashing_scheme_is_parsed_and_its_errors_name_the_field() {
+        let mut body = two_arms();
+        body["hashing"] = json!({"scheme": "growthbook_v2", "seed": "checkout"});
+        let experiment = ExperimentConfig::from_json(body.clone()).unwrap();
+        assert_eq!(experiment.allocation.hashing, Hashing::GrowthbookV2 { seed: "checkout".into() });
+        body["hashing"] = json!({"scheme": "growthbook_v3", "seed": "checkout"});
+        assert_eq!(ExperimentConfig::from_json(body.clone()).unwrap_err().argument, "hashing");
+        body["hashing"] = json!({"scheme": "unleash"});
+        let error = ExperimentConfig::from_json(body.clone()).unwrap_err();
+        assert!(error.argument == "hashing" && error.reason.contains("group_id"), "{error}");
+        body["hashing"] = json!({"scheme": "eppo", "salt": "s"});
+        body["traffic_fraction"] = json!(0.5);
+        assert_eq!(ExperimentConfig::from_json(body).unwrap_err().argument, "hashing.traffic_salt");
+        let default = config(two_arms());
+        assert!(default.allocation.hashing.is_pg_ab());
+        assert!(serde_json::to_value(&default).unwrap().get("hashing").is_none(), "the default is not stored");
     }
 
     #[test]

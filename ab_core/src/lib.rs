@@ -5,7 +5,8 @@
 //! with its validation and targeting ([`experiment`], indexed for many experiments by
 //! [`eligibility`]), Bayesian comparisons and bandit
 //! weights ([`bayes`], by [`quadrature`]), sequential tests ([`sequential`]) and outlier
-//! capping ([`outliers`]). No I/O: the Postgres extension, the
+//! capping ([`outliers`]), and other platforms' bucketing for migrations
+//! ([`foreign_hash`]). No I/O: the Postgres extension, the
 //! DataFusion UDFs and the gateway are thin adapters over these functions.
 
 pub mod aggregate;
@@ -18,6 +19,7 @@ pub mod dist;
 pub mod eligibility;
 pub mod error;
 pub mod experiment;
+pub mod foreign_hash;
 pub mod moments;
 pub mod outliers;
 pub mod planning;
