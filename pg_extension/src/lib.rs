@@ -9,6 +9,7 @@ mod assignment;
 mod bayesian;
 mod checks;
 mod comparisons;
+mod foreign_hash;
 mod hot_paths;
 mod planning;
 mod sequential;

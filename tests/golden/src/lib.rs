@@ -4,6 +4,8 @@
 //! Encoding: a number is a number, `"inf"`/`"-inf"` are infinities, `null` is an undefined
 //! statistic (SQL NULL), and 64-bit integers are decimal strings.
 
+pub mod foreign_hash;
+
 use serde_json::Value;
 
 /// Relative tolerance of every comparison.
