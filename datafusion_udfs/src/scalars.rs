@@ -12,7 +12,7 @@ use ab_core::sequential::{self, AlwaysValid};
 use ab_core::srm::{self, Correction, Srm};
 use ab_core::contamination::{self, Contamination};
 use ab_core::quantile::{self, QuantileTest};
-use ab_core::{assign, outliers, InvalidArgument};
+use ab_core::{assign, foreign_hash, outliers, InvalidArgument};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
 };
@@ -322,6 +322,38 @@ pub fn all() -> Vec<ScalarUDF> {
             params: vec![param("unit", Text), param("salt", Text), optional("buckets", Int32, ScalarValue::Int32(Some(10000)))],
             returns: Returns::Int32,
             body: |c, r| assign::bucket(c[0].text(r), c[1].text(r), c[2].int32(r)).map(Out::Int32),
+        }]),
+        RowFunction::udf("ab_hash_growthbook", "GrowthBook's hash(seed, unit, version) in [0, 1): FNV-1a 32, hash version 1 or 2.", vec![Overload {
+            params: vec![param("unit", Text), param("seed", Text), param("version", Int32)],
+            returns: Returns::Float,
+            body: |c, r| foreign_hash::growthbook_hash(c[0].text(r), c[1].text(r), c[2].int32(r)).map(Out::Float),
+        }]),
+        RowFunction::udf("ab_bucket_unleash", "Unleash's normalizedHash in 1..normalizer: murmur3_x86_32(group_id || ':' || unit, seed) % normalizer + 1.", vec![Overload {
+            params: vec![
+                param("unit", Text),
+                param("group_id", Text),
+                optional("normalizer", Int, ScalarValue::Int64(Some(100))),
+                optional("seed", Int, ScalarValue::Int64(Some(0))),
+            ],
+            returns: Returns::Int64,
+            body: |c, r| {
+                foreign_hash::unleash_normalized_hash(c[0].text(r), c[1].text(r), c[2].int(r), c[3].int(r)).map(|b| Out::Int64(b.into()))
+            },
+        }]),
+        RowFunction::udf("ab_bucket_statsig", "Statsig's bucket: first 8 bytes of SHA-256(salt || '.' || unit), big-endian, mod buckets.", vec![Overload {
+            params: vec![param("unit", Text), param("salt", Text), optional("buckets", Int32, ScalarValue::Int32(Some(1000)))],
+            returns: Returns::Int32,
+            body: |c, r| foreign_hash::statsig_bucket(c[0].text(r), c[1].text(r), c[2].int32(r)).map(Out::Int32),
+        }]),
+        RowFunction::udf("ab_bucket_optimizely", "Optimizely's bucket value in [0, 10000) of user_id || parent_id (murmur3_x86_32, seed 1).", vec![Overload {
+            params: vec![param("user_id", Text), param("parent_id", Text)],
+            returns: Returns::Int32,
+            body: |c, r| Ok(Out::Int32(foreign_hash::optimizely_bucket(c[0].text(r), c[1].text(r)))),
+        }]),
+        RowFunction::udf("ab_shard_eppo", "Eppo's shard in [0, total_shards): first 4 bytes of MD5(salt || '-' || subject) mod total_shards.", vec![Overload {
+            params: vec![param("subject", Text), param("salt", Text), optional("total_shards", Int32, ScalarValue::Int32(Some(10000)))],
+            returns: Returns::Int32,
+            body: |c, r| foreign_hash::eppo_shard(c[0].text(r), c[1].text(r), c[2].int32(r)).map(Out::Int32),
         }]),
         RowFunction::udf("ab_assign", "The unit's variant by weights: its 1-based index, or its name when variant names are given.", vec![
             Overload {
