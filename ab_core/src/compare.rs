@@ -6,6 +6,8 @@ use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
 use crate::error::{check_finite, check_open_unit, InvalidArgument, Result};
 use crate::moments::{CoMomentMatrix, CoMoments, Moments, Proportion, TwoGroups};
 
+pub mod verdict;
+
 /// The settings every test takes: significance level and alternative.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TestSettings {

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i32, &str, &str)] =
         (1, "gateway_schema", include_str!("../../sql/migrations/0001_gateway_schema.sql")),
         (2, "results", include_str!("../../sql/migrations/0002_results.sql")),
         (3, "concurrent_writers", include_str!("../../sql/migrations/0003_concurrent_writers.sql")),
+        (4, "one_verdict", include_str!("../../sql/migrations/0004_one_verdict.sql")),
     ];
 
 pub fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {

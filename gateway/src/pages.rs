@@ -121,18 +121,39 @@ fn number(value: &Value) -> String {
     }
 }
 
-/// The exact value for a `data-*` attribute ("" when undefined).
-fn exact(value: &Value) -> String {
-    value.as_f64().map(|v| v.to_string()).unwrap_or_default()
+/// A float8 of a result row: Postgres writes its infinities (one-sided bounds) as strings.
+fn float(value: &Value) -> Option<f64> {
+    match value.as_str() {
+        Some("Infinity") => Some(f64::INFINITY),
+        Some("-Infinity") => Some(f64::NEG_INFINITY),
+        _ => value.as_f64(),
+    }
 }
 
-/// One row per treatment: a point at the relative lift, its CI, a zero line; significant
-/// treatments in colour with a ★.
+/// A bound of an interval of differences, as [`number`] shows values.
+fn bound(value: f64) -> String {
+    match value {
+        v if v == f64::INFINITY => "+∞".to_owned(),
+        v if v == f64::NEG_INFINITY => "−∞".to_owned(),
+        v => number(&Value::from(v)),
+    }
+}
+
+/// The exact value for a `data-*` attribute ("" when undefined, "inf"/"-inf" for infinities).
+fn exact(value: &Value) -> String {
+    float(value).map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// One row per treatment: a point at the relative lift, its interval (Fieller's, at the row's
+/// Holm level: it excludes 0 exactly when the row is significant), a zero line; significant
+/// treatments in colour with a ★. An unbounded lift interval (a control mean within noise of 0)
+/// is not drawn but said.
 fn forest_plot(metric: &str, rows: &[&Value]) -> String {
     let finite = |v: &Value| v.as_f64().filter(|x| x.is_finite());
     let extent = rows
         .iter()
-        .flat_map(|r| [finite(&r["rel_ci_low"]), finite(&r["rel_ci_high"]), finite(&r["rel_lift"])])
+        .flat_map(|r| [float(&r["rel_ci_low"]), float(&r["rel_ci_high"]), finite(&r["rel_lift"])])
+        .map(|v| v.filter(|x| x.is_finite()))
         .flatten()
         .fold(0.01_f64, |m, v| m.max(v.abs()))
         * 1.1;
@@ -159,12 +180,15 @@ fn forest_plot(metric: &str, rows: &[&Value]) -> String {
             _ => "interval",
         };
         let lift = row["rel_lift"].as_f64();
-        let (low, high) = (row["rel_ci_low"].as_f64().unwrap_or(0.0), row["rel_ci_high"].as_f64().unwrap_or(0.0));
+        let interval = float(&row["rel_ci_low"]).zip(float(&row["rel_ci_high"]));
+        let line = match interval {
+            Some((low, high)) => format!("<line class=\"ci\" x1=\"{}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\"/>", x(low), x(high)),
+            None => format!("<text class=\"axis unbounded\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">interval unbounded</text>", x(0.0), y - 8.0),
+        };
         let _ = write!(
             svg,
             "<g class=\"{class}\" data-treatment=\"{t}\" data-rel-lift=\"{rl}\" data-rel-ci-low=\"{lo}\" data-rel-ci-high=\"{hi}\">\
-             <text x=\"0\" y=\"{ty}\">{t}{star}</text>\
-             <line class=\"ci\" x1=\"{x1}\" x2=\"{x2}\" y1=\"{y}\" y2=\"{y}\"/>\
+             <text x=\"0\" y=\"{ty}\">{t}{star}</text>{line}\
              <circle cx=\"{cx}\" cy=\"{y}\" r=\"5\" fill=\"currentColor\"/>\
              <text x=\"{lx}\" y=\"{ty}\">{lift_text}</text></g>",
             t = escape(row["treatment_id"].as_str().unwrap_or("")),
@@ -173,8 +197,6 @@ fn forest_plot(metric: &str, rows: &[&Value]) -> String {
             lo = exact(&row["rel_ci_low"]),
             hi = exact(&row["rel_ci_high"]),
             ty = y + 4.0,
-            x1 = x(low),
-            x2 = x(high),
             cx = x(lift.unwrap_or(0.0)),
             lx = left + width + 12.0,
             lift_text = pct(lift),
@@ -254,21 +276,22 @@ fn experiment_page(results: &Results) -> String {
             ab_core::experiment::MetricKind::Conversion => "conversion",
             ab_core::experiment::MetricKind::Continuous => "continuous",
         };
-        let _ = write!(body, "<h2>{} <span class=\"meta\">({kind}, relative lift vs control)</span></h2><div class=\"card\">", escape(&metric.id));
+        let _ = write!(body, "<h2>{} <span class=\"meta\">({kind}, relative lift vs control; intervals at each comparison's Holm level, ★ where they exclude 0)</span></h2><div class=\"card\">", escape(&metric.id));
         if rows.is_empty() {
             body.push_str("<p class=\"meta\">No data yet.</p></div>");
             continue;
         }
         body.push_str(&forest_plot(&metric.id, &rows));
-        let _ = write!(body, "<div class=\"scroll\"><table class=\"comparisons\"><tr><th>treatment</th><th>control</th><th>treatment</th><th>diff</th><th>lift</th><th>lift CI</th><th>p</th><th>Holm p</th>{}</tr>",
+        let _ = write!(body, "<div class=\"scroll\"><table class=\"comparisons\"><tr><th>treatment</th><th>control</th><th>treatment</th><th>diff</th><th>diff interval</th><th>lift</th><th>lift interval</th><th>level</th><th>p</th><th>Holm p</th>{}</tr>",
             if metric.covariate_days.is_some() { "<th>CUPED diff</th><th>var. red.</th>" } else { "" });
         for row in &rows {
             let significant = row["significant"] == Value::Bool(true);
             let negative = row["diff"].as_f64().is_some_and(|d| d < 0.0);
             let _ = write!(
                 body,
-                "<tr class=\"{cls}\" data-metric=\"{m}\" data-treatment=\"{t}\" data-diff=\"{d}\" data-p-value=\"{p}\" data-holm-p-value=\"{hp}\" data-significant=\"{significant}\">\
-                 <td>{t}{star}</td><td>{cv}</td><td>{tv}</td><td>{dn}</td><td>{lift}</td><td>{lo} … {hi}</td><td>{pn}</td><td>{hpn}</td>",
+                "<tr class=\"{cls}\" data-metric=\"{m}\" data-treatment=\"{t}\" data-diff=\"{d}\" data-p-value=\"{p}\" data-holm-p-value=\"{hp}\" data-significant=\"{significant}\" \
+                 data-ci-low=\"{cl}\" data-ci-high=\"{ch}\" data-rel-ci-low=\"{rcl}\" data-rel-ci-high=\"{rch}\" data-interval-level=\"{lv}\">\
+                 <td>{t}{star}</td><td>{cv}</td><td>{tv}</td><td>{dn}</td><td>{diff_interval}</td><td>{lift}</td><td>{lift_interval}</td><td>{level}</td><td>{pn}</td><td>{hpn}</td>",
                 cls = if significant { if negative { "neg sig" } else { "sig" } } else { "" },
                 m = escape(&metric.id),
                 t = escape(row["treatment_id"].as_str().unwrap_or("")),
@@ -280,8 +303,21 @@ fn experiment_page(results: &Results) -> String {
                 tv = number(&row["treatment_value"]),
                 dn = number(&row["diff"]),
                 lift = pct(row["rel_lift"].as_f64()),
-                lo = pct(row["rel_ci_low"].as_f64()),
-                hi = pct(row["rel_ci_high"].as_f64()),
+                cl = exact(&row["ci_low"]),
+                ch = exact(&row["ci_high"]),
+                rcl = exact(&row["rel_ci_low"]),
+                rch = exact(&row["rel_ci_high"]),
+                lv = exact(&row["interval_level"]),
+                diff_interval = match float(&row["ci_low"]).zip(float(&row["ci_high"])) {
+                    Some((low, high)) => format!("{} … {}", bound(low), bound(high)),
+                    None => "–".to_owned(),
+                },
+                lift_interval = match float(&row["rel_ci_low"]).zip(float(&row["rel_ci_high"])) {
+                    Some((low, high)) => format!("{} … {}", pct(Some(low)), pct(Some(high))),
+                    None if row["ci_low"].is_null() => "–".to_owned(),
+                    None => "unbounded".to_owned(),
+                },
+                level = row["interval_level"].as_f64().map_or("–".to_owned(), |l| format!("{:.2}%", l * 100.0)),
                 pn = row["p_value"].as_f64().map_or("–".to_owned(), |p| format!("{p:.4}")),
                 hpn = row["holm_p_value"].as_f64().map_or("–".to_owned(), |p| format!("{p:.4}")),
             );

@@ -49,8 +49,22 @@ fn actual(row: &Value, field: &str) -> Actual {
         None => Actual::Missing,
         Some(Value::Bool(b)) => Actual::Bool(Some(*b)),
         Some(Value::Null) => Actual::Float(None),
-        Some(v) => Actual::Float(v.as_f64()),
+        Some(v) => Actual::Float(float(v)),
     }
+}
+
+/// A float8 of a row read as JSON, where Postgres writes infinities as strings.
+fn float(value: &Value) -> Option<f64> {
+    match value.as_str() {
+        Some("Infinity") => Some(f64::INFINITY),
+        Some("-Infinity") => Some(f64::NEG_INFINITY),
+        _ => value.as_f64(),
+    }
+}
+
+/// Whether the interval `[low, high]` of a row lies wholly on one side of 0 (`None`: not shown).
+fn excludes_zero(row: &Value, low: &str, high: &str) -> Option<bool> {
+    Some(float(&row[low])? > 0.0 || float(&row[high])? < 0.0)
 }
 
 #[test]
@@ -88,7 +102,8 @@ fn views_match_the_reference_after_incremental_refreshes() {
         let case = format!("results {} {}", want["metric_id"], want["treatment_id"]);
         let got = results.iter().find(|r| r["metric_id"] == want["metric_id"] && r["treatment_id"] == want["treatment_id"]).unwrap();
         checker.record(&case, &strip(want, &["metric_id", "treatment_id"]), |f| actual(got, f));
-        assert_eq!(got["test"], if want["metric_id"] == "purchase" { "ab_ztest" } else { "ab_ttest" });
+        assert_eq!(got["test"], if want["metric_id"] == "purchase" { "ab_verdicts_prop" } else { "ab_verdicts_mean" });
+        assert_eq!(excludes_zero(got, "ci_low", "ci_high"), got["significant"].as_bool(), "{got}");
         if want.get("cuped_diff").is_none() {
             assert!(got["cuped_diff"].is_null(), "no covariate, no CUPED: {got}");
         }
@@ -116,6 +131,106 @@ fn views_match_the_reference_after_incremental_refreshes() {
            AND obj_description(c.oid, 'pg_class') IS NULL",
     );
     assert!(undocumented.is_empty(), "views without COMMENT: {undocumented:?}");
+}
+
+/// The experiments of `tests/golden/verdict_grid.json` (2 to 5 arms of 9 to 1500 users, a
+/// conversion, a lognormal per-user sum, a per-user mean), each user one exposure and at most a
+/// purchase and a session, through the real views; one-sided verdicts through the extension's
+/// functions on the same users (the views are two-sided). Every row agrees with the scipy /
+/// statsmodels reference, and is significant exactly when every interval it shows excludes 0.
+#[test]
+fn one_verdict_per_comparison_over_a_grid_of_experiments() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/verdict_grid.json");
+    let grid: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let db = Database::fresh("verdict_grid");
+    let mut client = db.connect();
+    for experiment in grid["experiments"].as_array().unwrap() {
+        let (id, arms) = (experiment["id"].as_str().unwrap(), experiment["arms"].as_u64().unwrap());
+        let variants: Vec<Value> = (0..arms)
+            .map(|i| serde_json::json!({"id": format!("arm{i}"), "weight": 1.0 / arms as f64, "is_control": i == 0}))
+            .collect();
+        let config = serde_json::json!({"id": id, "salt": id, "name": id, "variants": variants, "metrics": [
+            {"id": "purchase", "kind": "conversion", "event_type": "purchase"},
+            {"id": "revenue", "kind": "continuous", "event_type": "purchase", "field": "revenue"},
+            {"id": "seconds", "kind": "continuous", "event_type": "session", "field": "seconds", "per_user": "mean"}]});
+        load_experiment(&db, &config);
+        client
+            .batch_execute(&format!(
+                "CREATE TEMP TABLE grid_users AS SELECT '{id}-' || n AS user_id, u FROM jsonb_array_elements('{}'::jsonb) WITH ORDINALITY t(u, n);
+                 INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
+                 SELECT '{id}', user_id, 'arm' || (u->>0), '2026-11-01T00:00:00Z' FROM grid_users;
+                 INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics)
+                 SELECT timestamptz '2026-11-01T01:00:00Z', user_id, 'purchase', user_id || ':p', jsonb_build_object('revenue', u->2)
+                 FROM grid_users WHERE (u->>1)::int = 1
+                 UNION ALL
+                 SELECT timestamptz '2026-11-01T02:00:00Z', user_id, 'session', user_id || ':s', jsonb_build_object('seconds', u->3)
+                 FROM grid_users WHERE u->>3 IS NOT NULL;
+                 DROP TABLE grid_users",
+                experiment["users"].to_string()
+            ))
+            .unwrap();
+    }
+    client.batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+
+    let fields = ["diff", "rel_lift", "statistic", "df", "p_value", "holm_p_value", "interval_level", "ci_low", "ci_high",
+        "rel_ci_low", "rel_ci_high", "significant"];
+    let mut checker = Checker::default();
+    let (mut rows, mut significant, mut relative_shown) = (0, 0, 0);
+    let mut check = |case: &str, got: &Value, want: &Value| {
+        let want: serde_json::Map<String, Value> = fields.iter().map(|f| (f.to_string(), want[*f].clone())).collect();
+        checker.record(case, &Value::Object(want), |f| actual(got, f));
+        let star = got["significant"].as_bool().unwrap();
+        assert_eq!(excludes_zero(got, "ci_low", "ci_high").unwrap_or(false), star, "{case}: {got}");
+        if let Some(relative) = excludes_zero(got, "rel_ci_low", "rel_ci_high") {
+            assert_eq!(relative, star, "{case}: {got}");
+            relative_shown += 1;
+        }
+        rows += 1;
+        significant += star as usize;
+    };
+    for experiment in grid["experiments"].as_array().unwrap() {
+        let id = experiment["id"].as_str().unwrap();
+        let results = db.rows(&format!("SELECT * FROM ab.results WHERE experiment_id = '{id}'"));
+        for (metric, expected) in experiment["expected"]["two-sided"].as_object().unwrap() {
+            for (i, want) in expected.as_array().unwrap().iter().enumerate() {
+                let treatment = format!("arm{}", i + 1);
+                let got = results.iter().find(|r| r["metric_id"] == metric.as_str() && r["treatment_id"] == treatment.as_str());
+                check(&format!("{id} {metric} {treatment} two-sided (ab.results)"), got.unwrap_or(&Value::Null), want);
+            }
+            for alternative in ["larger", "smaller"] {
+                let function = if metric == "purchase" {
+                    "ab_verdicts_prop(c.x, c.n, t.x, t.n, 0.05, $3)"
+                } else {
+                    "ab_verdicts_mean(c.mean, c.sd, c.nv, t.mean, t.sd, t.nv, 0.05, $3)"
+                };
+                let verdicts = client
+                    .query(
+                        &format!(
+                            "WITH arms AS (
+                                 SELECT variant_id, count(*) AS n, count(*) FILTER (WHERE converted) AS x, count(value) AS nv,
+                                        coalesce(avg(value), 0) AS mean, coalesce(stddev_samp(value), 0) AS sd
+                                 FROM ab.user_values WHERE experiment_id = $1 AND metric_id = $2 GROUP BY variant_id
+                             ), c AS (SELECT * FROM arms WHERE variant_id = 'arm0'),
+                             t AS (SELECT array_agg(n ORDER BY variant_id) AS n, array_agg(x ORDER BY variant_id) AS x,
+                                          array_agg(nv ORDER BY variant_id) AS nv, array_agg(mean ORDER BY variant_id) AS mean,
+                                          array_agg(sd ORDER BY variant_id) AS sd
+                                   FROM arms WHERE variant_id <> 'arm0')
+                             SELECT to_jsonb(v) FROM c, t, {function} v ORDER BY v.treatment"
+                        ),
+                        &[&id, &metric.as_str(), &alternative],
+                    )
+                    .unwrap();
+                let expected = experiment["expected"][alternative][metric].as_array().unwrap();
+                assert_eq!(verdicts.len(), expected.len());
+                for (i, (row, want)) in verdicts.iter().zip(expected).enumerate() {
+                    check(&format!("{id} {metric} arm{} {alternative} (ab_verdicts)", i + 1), &row.get::<_, Value>(0), want);
+                }
+            }
+        }
+    }
+    checker.finish("one verdict per comparison");
+    eprintln!("{rows} comparisons, {significant} significant, {relative_shown} with a bounded lift interval");
+    assert!(significant >= 20 && rows - significant >= 100 && relative_shown >= 150, "the grid lost its variety");
 }
 
 fn strip(object: &Value, keys: &[&str]) -> Value {
@@ -200,6 +315,19 @@ fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
             assert_eq!(shown, row[field].as_f64().unwrap(), "{marker} {field}");
         }
         assert_eq!(attribute(&dom, &marker, "data-significant").unwrap(), row["significant"].to_string());
+        // One verdict: the row is starred exactly where the intervals it shows exclude 0.
+        let starred = {
+            let start = dom.find(&marker).unwrap();
+            let cell = &dom[start..start + dom[start..].find("</td>").unwrap()];
+            cell.contains('★')
+        };
+        assert_eq!(starred, row["significant"].as_bool().unwrap(), "{marker}");
+        for (low, high) in [("data-ci-low", "data-ci-high"), ("data-rel-ci-low", "data-rel-ci-high")] {
+            let shown = |name| attribute(&dom, &marker, name).filter(|v| !v.is_empty()).map(|v| v.parse::<f64>().unwrap());
+            if let (Some(low), Some(high)) = (shown(low), shown(high)) {
+                assert_eq!(low > 0.0 || high < 0.0, starred, "{marker}: {low} … {high}");
+            }
+        }
     }
     // One forest plot per metric, one interval per treatment.
     for metric in ["purchase", "revenue", "session_seconds"] {
@@ -212,6 +340,16 @@ fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
             assert_eq!(lift, row["rel_lift"].as_f64().unwrap());
             let significant = attribute(svg, &marker, "class").unwrap().contains("significant");
             assert_eq!(significant, row["significant"].as_bool().unwrap(), "{metric} {marker}");
+            // The drawn interval is the row's lift interval and excludes 0 exactly where a star is drawn.
+            let group = &svg[svg.find(&marker).unwrap()..];
+            let group = &group[..group.find("</g>").unwrap()];
+            let (low, high) = (attribute(svg, &marker, "data-rel-ci-low").unwrap(), attribute(svg, &marker, "data-rel-ci-high").unwrap());
+            assert_eq!((low.parse::<f64>().ok(), high.parse::<f64>().ok()), (row["rel_ci_low"].as_f64(), row["rel_ci_high"].as_f64()));
+            if let (Ok(low), Ok(high)) = (low.parse::<f64>(), high.parse::<f64>()) {
+                assert!(group.contains("<line class=\"ci\""), "{metric} {marker}: no interval drawn");
+                assert_eq!(group.contains('★'), low > 0.0 || high < 0.0, "{metric} {marker}: {low} … {high}");
+                assert_eq!(group.contains('★'), significant);
+            }
         }
     }
     assert!(!dom.contains("id=\"srm-banner\""), "no SRM here");

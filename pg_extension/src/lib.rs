@@ -14,6 +14,7 @@ mod hot_paths;
 mod planning;
 mod sequential;
 mod sql_glue;
+mod verdicts;
 
 pgrx::pg_module_magic!();
 
