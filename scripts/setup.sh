@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything pg_ab needs on a fresh Debian 12 machine, idempotently: system packages
-# (chromium and a font for the results-page browser test), the OpenFeature SDKs for the OFREP tests,
+# (chromium and a font for the results-page browser test), the OpenFeature SDKs and schemathesis,
 # cargo-pgrx at the pinned version, the extension built and installed into the system
 # Postgres 15, and a throwaway cluster running as an unprivileged user.
 set -euo pipefail
@@ -45,10 +45,10 @@ step "build and install the pg_ab extension"
 as_root env "PATH=$PATH" "HOME=$HOME" cargo pgrx install --release --pg-config "$PG_CONFIG" -p pg_ab 2>&1 \
   | grep -vE '^\s*$' | tail -n 3
 
-step "OpenFeature SDKs and their OFREP providers (tests/openfeature)"
-# Pinned in requirements.txt and package-lock.json; a private venv and node_modules.
-[ -x tests/openfeature/.venv/bin/python ] || python3 -m venv tests/openfeature/.venv
-tests/openfeature/.venv/bin/pip install -q --disable-pip-version-check -r tests/openfeature/requirements.txt
+step "test tools: OpenFeature SDKs with their OFREP providers, schemathesis"
+# Pinned in requirements.txt and package-lock.json; a private venv (tests/.venv) and node_modules.
+[ -x tests/.venv/bin/python ] || python3 -m venv tests/.venv
+tests/.venv/bin/pip install -q --disable-pip-version-check -r tests/openfeature/requirements.txt -r tests/schemathesis/requirements.txt
 if [ ! tests/openfeature/node_modules/.package-lock.json -nt tests/openfeature/package-lock.json ]; then
   (cd tests/openfeature && npm ci --silent --no-audit --no-fund)
 fi

@@ -2,7 +2,8 @@
 # Every test of pg_ab on a real Postgres 15 with the extension installed: Rust unit and
 # golden-vector tests, SQL integration tests (golden vectors through SQL, bad input, parallel
 # plans, catalog), the gateway's integration tests (the real ab-gateway binary over HTTP
-# against databases it migrates itself), and the pg_regress suite that doubles as documentation.
+# against databases it migrates itself), the pg_regress suite that doubles as documentation, and
+# schemathesis checking the gateway against its own OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +34,9 @@ if ! "$PG_REGRESS" --use-existing --host=127.0.0.1 --port="${PG_AB_PORT:-54329}"
 fi
 regress_passed=$(echo $tests | wc -w)
 
-printf '\ncargo test: %s passed; pg_regress: %s passed\n' "$cargo_passed" "$regress_passed"
-echo "$((cargo_passed + regress_passed)) passed, 0 failed"
+printf '\n== schemathesis: the gateway against its OpenAPI document\n'
+tests/schemathesis/run.sh
+schemathesis_passed=1
+
+printf '\ncargo test: %s passed; pg_regress: %s passed; schemathesis: %s passed\n' "$cargo_passed" "$regress_passed" "$schemathesis_passed"
+echo "$((cargo_passed + regress_passed + schemathesis_passed)) passed, 0 failed"

@@ -18,10 +18,13 @@ pub const MAX_VARIANTS: usize = 11;
 /// Identifiers (experiment, variant, metric ids) are short, printable and URL-safe.
 pub const MAX_ID_LEN: usize = 64;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,64}$"))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     pub weight: f64,
     #[serde(default)]
     pub is_control: bool,
@@ -36,9 +39,11 @@ fn empty_object() -> Value {
 
 /// One targeting condition on a context attribute: exactly one of `in` and `not_in`.
 /// A unit whose context lacks the attribute fails `in` and passes `not_in`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetingRule {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub attribute: String,
     #[serde(rename = "in", default, skip_serializing_if = "Option::is_none")]
     pub any_of: Option<Vec<Value>>,
@@ -58,15 +63,20 @@ impl TargetingRule {
 }
 
 /// The share `[lo, hi)` of a mutually exclusive layer this experiment owns.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerRange {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     /// The layer's salt: experiments sharing it with disjoint ranges never share a unit.
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     pub lo: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     pub hi: f64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
@@ -76,6 +86,7 @@ pub enum MetricKind {
     Continuous,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PerUser {
@@ -84,22 +95,28 @@ pub enum PerUser {
     Mean,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,64}$"))]
     pub id: String,
     pub kind: MetricKind,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub event_type: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     /// The key of the event's `metrics` object holding the value (continuous metrics).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(default)]
     pub per_user: PerUser,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     /// Days before exposure whose value of the same metric is the CUPED covariate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covariate_days: Option<u32>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BadDirection {
@@ -108,24 +125,31 @@ pub enum BadDirection {
 }
 
 /// A metric that must not move the wrong way by more than `threshold` (relative lift).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Guardrail {
     pub metric: String,
     pub bad_direction: BadDirection,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub threshold: f64,
 }
 
 /// What the sample size is planned from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Planning {
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0))]
     pub baseline: f64,
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0))]
     pub mde: f64,
     #[serde(default = "default_relative")]
     pub relative: bool,
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0))]
     #[serde(default = "default_alpha")]
     pub alpha: f64,
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0))]
     #[serde(default = "default_power")]
     pub power: f64,
 }
@@ -145,16 +169,21 @@ pub fn default_traffic() -> f64 {
 }
 
 /// Everything that decides which units get which variant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Allocation {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256, required = false))]
     pub salt: String,
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 11))]
     pub variants: Vec<Variant>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     #[serde(default = "default_traffic")]
     pub traffic_fraction: f64,
     #[serde(default)]
     pub targeting: Vec<TargetingRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<LayerRange>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     /// Whose bucketing assigns the units: pg_ab's (SPEC §2, the default) or, for an
     /// experiment migrated from another platform, that platform's.
     #[serde(default, skip_serializing_if = "Hashing::is_pg_ab")]
@@ -267,12 +296,16 @@ fn check_variants(variants: &[Variant]) -> Result<()> {
 }
 
 /// The whole configuration of an experiment, as created over HTTP.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_.-]{1,64}$"))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     #[serde(default)]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 4096))]
     #[serde(default)]
     pub description: String,
     #[serde(flatten)]
@@ -375,7 +408,7 @@ pub fn check_identifier(argument: &'static str, id: &str) -> Result<()> {
     }
 }
 
-/// A non-empty text of at most `max_len` bytes.
+/// A non-empty text of at most `max_len` characters.
 pub fn check_text(argument: &'static str, text: &str, max_len: usize) -> Result<()> {
     if text.is_empty() {
         return Err(InvalidArgument::new(argument, "must not be empty"));
@@ -384,8 +417,9 @@ pub fn check_text(argument: &'static str, text: &str, max_len: usize) -> Result<
 }
 
 fn check_text_allow_empty(argument: &'static str, text: &str, max_len: usize) -> Result<()> {
-    if text.len() > max_len {
-        return Err(InvalidArgument::new(argument, format!("must be at most {max_len} bytes, got {}", text.len())));
+    let length = text.chars().count();
+    if length > max_len {
+        return Err(InvalidArgument::new(argument, format!("must be at most {max_len} characters, got {length}")));
     }
     Ok(())
 }

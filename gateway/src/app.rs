@@ -78,6 +78,21 @@ impl Modify for CommonResponses {
     }
 }
 
+/// OpenAPI links from a created experiment to what can be done with it, so that clients
+/// (and schemathesis' stateful phase) follow its id to read, change, start, pause and
+/// complete it. Written into the JSON document: utoipa 5.5 serializes its `Link` with
+/// snake_case keys (`operation_id`), which no client reads.
+fn link_created_experiment(document: &mut serde_json::Value) {
+    let created = &mut document["paths"]["/api/v1/experiments"]["post"]["responses"]["201"];
+    if created.is_object() {
+        let links: serde_json::Map<String, serde_json::Value> = ["get", "update", "start", "pause", "complete", "results"]
+            .into_iter()
+            .map(|id| (id.to_owned(), serde_json::json!({"operationId": id, "parameters": {"id": "$response.body#/id"}})))
+            .collect();
+        created["links"] = serde_json::Value::Object(links);
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(assign::assign))
@@ -98,7 +113,9 @@ pub fn router(state: AppState) -> Router {
     // After the routes are in: the modifier reads their operations.
     let mut openapi = openapi;
     CommonResponses.modify(&mut openapi);
-    let openapi = Arc::new(openapi);
+    let mut document = serde_json::to_value(&openapi).expect("the OpenAPI document serializes");
+    link_created_experiment(&mut document);
+    let openapi = Arc::new(document);
     router
         .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .route("/", get(pages::index))

@@ -1,6 +1,6 @@
 //! OFREP through the real OpenFeature SDKs: the Python SDK with `openfeature-provider-ofrep`
 //! and the Node server SDK with `@openfeature/ofrep-provider` (pinned in tests/openfeature,
-//! installed by scripts/setup.sh) evaluate boolean, number, string and object flags for
+//! installed by scripts/setup.sh into tests/.venv and tests/openfeature/node_modules) evaluate boolean, number, string and object flags for
 //! 1000 users against the real gateway. Their answers equal `/assign`, their exposures are
 //! stored, unknown flags and a missing targeting key give the caller's default with the
 //! OpenFeature error code, and the bulk endpoint's ETag gives 304 until the config changes.
@@ -157,7 +157,7 @@ fn gateway_with_flags(name: &str) -> (Database, Gateway) {
 #[test]
 fn the_python_sdk_over_ofrep_answers_as_assign_does() {
     let (db, gw) = gateway_with_flags("ofrep_python");
-    check_sdk(&db, &gw, &format!("{CLIENTS}/.venv/bin/python"), "evaluate.py", "py", true);
+    check_sdk(&db, &gw, &format!("{CLIENTS}/../.venv/bin/python"), "evaluate.py", "py", true);
 }
 
 /// `@openfeature/ofrep-provider` 0.1.3 predates the protocol's code-default answers (no

@@ -3,14 +3,16 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::auth::Sdk;
 use crate::error::{ApiError, Json};
-use crate::events::parse_body;
+use crate::events::{parse_body, MAX_BATCH_EVENTS};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -19,9 +21,62 @@ pub struct EventsAccepted {
     pub accepted: usize,
 }
 
-/// Record events: `{"user_id", "event_type", "timestamp", "metrics"?, "properties"?, "event_id"?}`,
-/// `{"events": [...]}` or an array.
-#[utoipa::path(post, path = "/api/v1/events", request_body(content = Object, description = "An event, {\"events\": [...]} or an array of at most 1000 events"),
+// The request's schema. `crate::events::parse_event` reads the body itself, to name the
+// offending event and field in each message; Deserialize is derived for the serde
+// attributes the schema reads.
+/// One event.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Identifies the event across retries; without it, (user_id, event_type, timestamp) does.
+    #[schema(min_length = 1, max_length = 256)]
+    pub event_id: Option<String>,
+    #[schema(min_length = 1, max_length = 256)]
+    pub user_id: String,
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
+    pub event_type: String,
+    /// RFC 3339; at most a day ahead and within the retention period (else 422).
+    #[schema(format = DateTime)]
+    pub timestamp: String,
+    /// The numbers metrics read, by field name.
+    pub metrics: Option<HashMap<String, f64>>,
+    /// Any other attributes.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub events: Vec<Event>,
+}
+
+/// The body: one event, `{"events": [...]}`, or an array of 1 to 1000 events. (Written by
+/// hand: the derive cannot put item bounds on a bare array.)
+pub struct EventsRequest;
+
+impl utoipa::PartialSchema for EventsRequest {
+    fn schema() -> RefOr<Schema> {
+        let event = || Ref::from_schema_name("Event");
+        OneOfBuilder::new()
+            .item(event())
+            .item(Ref::from_schema_name("EventBatch"))
+            .item(ArrayBuilder::new().items(event()).min_items(Some(1)).max_items(Some(MAX_BATCH_EVENTS)))
+            .description(Some("One event, {\"events\": [...]}, or an array of events"))
+            .into()
+    }
+}
+
+impl ToSchema for EventsRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Event::name().into(), Event::schema()));
+        schemas.push((EventBatch::name().into(), EventBatch::schema()));
+    }
+}
+
+/// Record events: one, `{"events": [...]}` or an array of at most 1000.
+#[utoipa::path(post, path = "/api/v1/events", request_body = EventsRequest,
     responses((status = 202, body = EventsAccepted), (status = 422, body = crate::error::ErrorBody),
               (status = 413, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody),
               (status = 503, body = crate::error::ErrorBody)),

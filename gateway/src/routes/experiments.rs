@@ -23,7 +23,11 @@ type ErrorBody = crate::error::ErrorBody;
 const CHANGEABLE_AFTER_START: &[&str] = &["name", "description", "traffic_fraction", "auto_pause", "variants"];
 
 /// Create an experiment in draft. Without a `salt`, one is generated; it never changes.
-#[utoipa::path(post, path = "/api/v1/experiments", request_body(content = Object, description = "An ExperimentConfig"),
+/// Rules the schema cannot state answer 422: weights summing to 1, one control, unique
+/// variant and metric ids, exactly one of `in` and `not_in` per targeting rule, a layer's
+/// `lo < hi`, guardrails naming a metric, continuous metrics naming a field, a planned
+/// treatment rate inside (0, 1), and no fields besides those listed.
+#[utoipa::path(post, path = "/api/v1/experiments", request_body = ExperimentConfig,
     responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 201, body = Experiment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(State(state): State<AppState>, _: Admin, Json(mut body): Json<Value>) -> Result<(StatusCode, Json<Experiment>), ApiError> {

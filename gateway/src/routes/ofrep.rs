@@ -257,7 +257,7 @@ pub async fn evaluate_flags(State(state): State<AppState>, _: Sdk, headers: Head
     let body = serde_json::to_vec(&BulkEvaluationSuccess { flags }).expect("serializing to memory");
     let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));
     let unchanged = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|tags| {
-        tags.split(',').map(str::trim).any(|tag| tag == etag || tag == "*" || tag.strip_prefix("W/") == Some(etag.as_str()))
+        tags.split(',').map(str::trim).any(|tag| tag == etag || tag.strip_prefix("W/") == Some(etag.as_str()))
     });
     if unchanged {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

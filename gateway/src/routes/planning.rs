@@ -8,41 +8,69 @@ use utoipa::ToSchema;
 use crate::auth::Admin;
 use crate::error::{ApiError, Json};
 
-#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricType {
-    /// A conversion rate: `baseline` is the control rate.
-    Proportion,
+/// What to plan for, told apart by `metric`. Rules the schema cannot state answer 422: a
+/// proportion's treatment rate (`baseline` moved by `mde`) must stay inside (0, 1), and a
+/// sample size must fit in 64 bits.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum SampleSizeRequest {
+    /// A conversion rate: `baseline` is the control rate, and `mde` is relative to it unless
+    /// `relative` is false.
+    Proportion {
+        #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
+        baseline: f64,
+        #[serde(default = "ab_core::experiment::default_relative")]
+        relative: bool,
+        #[serde(flatten)]
+        plan: Plan,
+    },
     /// A continuous metric: `sd` is its standard deviation, `mde` an absolute difference.
-    Mean,
+    Mean {
+        #[schema(exclusive_minimum = 0.0)]
+        sd: f64,
+        #[serde(flatten)]
+        plan: Plan,
+    },
 }
 
+/// The alternative hypothesis (scipy's 'greater' and 'less' are accepted too). The field is
+/// read as text so that a wrong value is named by `Design::new`'s message.
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+pub enum Alternative {
+    TwoSided,
+    Larger,
+    Smaller,
+    Greater,
+    Less,
+}
+
+/// The design shared by both metrics.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SampleSizeRequest {
-    pub metric: MetricType,
-    /// Control conversion rate (proportion).
-    pub baseline: Option<f64>,
-    /// Standard deviation (mean).
-    pub sd: Option<f64>,
+pub struct Plan {
+    #[schema(exclusive_minimum = 0.0)]
     pub mde: f64,
-    /// The MDE is relative to the baseline (proportion only; default true).
-    #[serde(default = "ab_core::experiment::default_relative")]
-    pub relative: bool,
     #[serde(default = "ab_core::experiment::default_alpha")]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub alpha: f64,
     #[serde(default = "ab_core::experiment::default_power")]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub power: f64,
     #[serde(default = "two_sided")]
+    #[schema(value_type = Alternative)]
     pub alternative: String,
     /// Treatments compared with control (alpha is split among them).
     #[serde(default = "one")]
+    #[schema(minimum = 1)]
     pub comparisons: i32,
     /// Variants including control (default comparisons + 1).
+    #[schema(minimum = 2)]
     pub variants: Option<i32>,
     /// Units a day entering the experiment before the traffic fraction, for the duration.
+    #[schema(exclusive_minimum = 0.0)]
     pub daily_traffic: Option<f64>,
     #[serde(default = "ab_core::experiment::default_traffic")]
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     pub traffic_fraction: f64,
 }
 
@@ -67,23 +95,24 @@ pub struct SampleSizeResponse {
     responses((status = 200, body = SampleSizeResponse), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn sample_size(_: Admin, Json(request): Json<SampleSizeRequest>) -> Result<Json<SampleSizeResponse>, ApiError> {
-    let design = Design::new(request.alpha, &request.alternative, request.comparisons)?;
-    let n_per_variant = match request.metric {
-        MetricType::Proportion => {
-            let baseline = request.baseline.ok_or_else(|| ApiError::invalid("baseline", "is required for a proportion"))?;
-            sample_size_prop(RatePair::new(baseline, request.mde, request.relative)?, request.power, design)?
+    let (plan, n_per_variant) = match request {
+        SampleSizeRequest::Proportion { baseline, relative, plan } => {
+            let design = Design::new(plan.alpha, &plan.alternative, plan.comparisons)?;
+            let n = sample_size_prop(RatePair::new(baseline, plan.mde, relative)?, plan.power, design)?;
+            (plan, n)
         }
-        MetricType::Mean => {
-            let sd = request.sd.ok_or_else(|| ApiError::invalid("sd", "is required for a mean"))?;
-            sample_size_mean(sd, request.mde, request.power, design)?
+        SampleSizeRequest::Mean { sd, plan } => {
+            let design = Design::new(plan.alpha, &plan.alternative, plan.comparisons)?;
+            let n = sample_size_mean(sd, plan.mde, plan.power, design)?;
+            (plan, n)
         }
     };
-    let variants = request.variants.unwrap_or(request.comparisons + 1);
+    let variants = plan.variants.unwrap_or(plan.comparisons + 1);
     if variants < 2 {
         return Err(ApiError::invalid("variants", format!("must be at least 2, got {variants}")));
     }
-    let duration_days = match request.daily_traffic {
-        Some(daily) => Some(duration_days(n_per_variant, variants, daily, request.traffic_fraction)?),
+    let duration_days = match plan.daily_traffic {
+        Some(daily) => Some(duration_days(n_per_variant, variants, daily, plan.traffic_fraction)?),
         None => None,
     };
     let n_total = n_per_variant.saturating_mul(i64::from(variants));

@@ -239,6 +239,16 @@ fn answer(response: Response) -> (u16, Value) {
     (status, body)
 }
 
+/// An `/assign` answer as experiment id → variant id.
+pub fn assigned(answer: &Value) -> std::collections::HashMap<String, String> {
+    answer["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["experiment_id"].as_str().unwrap().to_owned(), a["variant_id"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
 /// The error code of a JSON error answer, asserting its shape.
 pub fn error_code(body: &Value) -> &str {
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "not an error body: {body}");
