@@ -1,5 +1,8 @@
-//! The aggregates `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg`, `ab_ratio_agg`,
-//! `ab_ratio_cuped_agg` and `ab_interaction_agg`.
+//! The aggregates, declared once each in the table below: `ab_ztest_agg`, `ab_ttest_agg`,
+//! `ab_cuped_agg`, `ab_ratio_agg`, `ab_ratio_cuped_agg`, `ab_interaction_agg`, `ab_msprt_agg`
+//! and `ab_seq_ttest_agg`. Everything they are in SQL is generated from the table
+//! (aggregate_catalog.rs): each overload's `CREATE AGGREGATE`, the comments, and the transition,
+//! final, combine, serial and deserial functions. What a version adds is a diff of the table.
 //!
 //! Each keeps one `ab_core` accumulator per arm in an `internal` state allocated in the
 //! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
@@ -7,13 +10,15 @@
 //! most a few hundred bytes and merges exactly (Chan's formula), so a parallel plan returns
 //! the serial answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
 
-use crate::comparisons::{cuped_row, ttest_row, ztest_row};
+use crate::aggregate_catalog::aggregate_catalog;
+use crate::sequential::{msprt_push, msprt_result, seq_ttest_push, seq_ttest_result};
 use crate::sql_glue::record;
 use crate::sql_glue::OrRaise;
 use ab_core::aggregate::TestState;
-use ab_core::compare;
+use ab_core::compare::{self, TestSettings};
 use ab_core::moments::{CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use ab_core::error::check_finite;
+use ab_core::sequential::DEFAULT_TUNING_N;
 use pgrx::pg_sys::FunctionCallInfo;
 use pgrx::prelude::*;
 use pgrx::{pg_sys, Internal};
@@ -63,384 +68,167 @@ fn deserialize<S: GroupState>(bytes: &[u8]) -> Internal {
     Internal::new(state)
 }
 
-
-// ---- ab_ttest_agg(is_treatment, value [, alpha [, alternative]]) ----
-
-// The two-argument transition function is in hot_paths.rs.
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
-fn ab_ttest_agg_sfunc_alpha(
-    state: Internal,
-    is_treatment: Option<bool>,
-    value: Option<f64>,
-    alpha: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_ttest_agg_sfunc_alternative(state, is_treatment, value, alpha, Some("two-sided"), fcinfo)
+/// An `ab_core` test of the two arms, at the settings of the state's first row.
+fn at_settings<S, R>(test: fn(&TwoGroups<S>, TestSettings) -> Option<R>) -> impl Fn(&TestState<S>) -> Option<R> {
+    move |state| test(&state.groups, state.settings_or_default())
 }
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ttest_agg_sfunc")]
-fn ab_ttest_agg_sfunc_alternative(
-    mut state: Internal,
-    is_treatment: Option<bool>,
-    value: Option<f64>,
-    alpha: Option<f64>,
-    alternative: Option<&str>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    let (Some(is_treatment), Some(value), Some(alpha), Some(alternative)) = (is_treatment, value, alpha, alternative) else {
-        return state;
-    };
-    let current = state_mut::<Moments>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative).or_raise();
-    current.groups.group_mut(is_treatment).push(finite("value", value));
-    state
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ttest_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ttest_result")> {
-    let state = state_ref::<Moments>(&state)?;
-    compare::ttest_of_groups(&state.groups, state.settings_or_default()).map(|r| ttest_row(fcinfo, &r))
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ttest_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
-    combine::<Moments>(left, right, fcinfo)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_ttest_agg_serialize(state: Internal) -> Vec<u8> {
-    serialize::<Moments>(state)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_ttest_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    deserialize::<Moments>(bytes)
-}
-
-// ---- ab_ztest_agg(is_treatment, converted [, alpha [, alternative]]) ----
-
-// The two-argument transition function is in hot_paths.rs.
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
-fn ab_ztest_agg_sfunc_alpha(
-    state: Internal,
-    is_treatment: Option<bool>,
-    converted: Option<bool>,
-    alpha: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_ztest_agg_sfunc_alternative(state, is_treatment, converted, alpha, Some("two-sided"), fcinfo)
-}
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ztest_agg_sfunc")]
-fn ab_ztest_agg_sfunc_alternative(
-    mut state: Internal,
-    is_treatment: Option<bool>,
-    converted: Option<bool>,
-    alpha: Option<f64>,
-    alternative: Option<&str>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    let (Some(is_treatment), Some(converted), Some(alpha), Some(alternative)) = (is_treatment, converted, alpha, alternative) else {
-        return state;
-    };
-    let current = state_mut::<Proportion>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative).or_raise();
-    current.groups.group_mut(is_treatment).push(converted);
-    state
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ztest_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ztest_result")> {
-    let state = state_ref::<Proportion>(&state)?;
-    compare::ztest_of_groups(&state.groups, state.settings_or_default()).map(|r| ztest_row(fcinfo, &r))
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ztest_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
-    combine::<Proportion>(left, right, fcinfo)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_ztest_agg_serialize(state: Internal) -> Vec<u8> {
-    serialize::<Proportion>(state)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_ztest_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    deserialize::<Proportion>(bytes)
-}
-
-// ---- ab_cuped_agg(is_treatment, value, covariate [, alpha [, alternative]]) ----
-
-// The three-argument transition function is in hot_paths.rs.
-
-#[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
-fn ab_cuped_agg_sfunc_alpha(
-    state: Internal,
-    is_treatment: Option<bool>,
-    value: Option<f64>,
-    covariate: Option<f64>,
-    alpha: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_cuped_agg_sfunc_alternative(state, is_treatment, value, covariate, alpha, Some("two-sided"), fcinfo)
-}
-
-#[pg_extern(immutable, parallel_safe, name = "ab_cuped_agg_sfunc")]
-fn ab_cuped_agg_sfunc_alternative(
-    mut state: Internal,
-    is_treatment: Option<bool>,
-    value: Option<f64>,
-    covariate: Option<f64>,
-    alpha: Option<f64>,
-    alternative: Option<&str>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    let (Some(is_treatment), Some(value), Some(covariate), Some(alpha), Some(alternative)) =
-        (is_treatment, value, covariate, alpha, alternative)
-    else {
-        return state;
-    };
-    let current = state_mut::<CoMoments>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative).or_raise();
-    current.groups.group_mut(is_treatment).push(finite("covariate", covariate), finite("value", value));
-    state
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_cuped_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_cuped_result")> {
-    let state = state_ref::<CoMoments>(&state)?;
-    compare::cuped_of_groups(&state.groups, state.settings_or_default()).map(|r| cuped_row(fcinfo, &r))
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_cuped_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
-    combine::<CoMoments>(left, right, fcinfo)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_cuped_agg_serialize(state: Internal) -> Vec<u8> {
-    serialize::<CoMoments>(state)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_cuped_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    deserialize::<CoMoments>(bytes)
-}
-
-// ---- ab_ratio_agg(is_treatment, numerator, denominator [, alpha [, alternative]]) ----
-
-// The state is CUPED's (co-moments of a pair per arm), so the combine, serialize and
-// deserialize functions are ab_cuped_agg's; only the transitions (argument names) and the
-// final function differ.
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ratio_agg_sfunc")]
-fn ab_ratio_agg_sfunc_plain(
-    state: Internal,
-    is_treatment: Option<bool>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_ratio_agg_sfunc_alternative(state, is_treatment, numerator, denominator, Some(0.05), Some("two-sided"), fcinfo)
-}
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ratio_agg_sfunc")]
-fn ab_ratio_agg_sfunc_alpha(
-    state: Internal,
-    is_treatment: Option<bool>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    alpha: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_ratio_agg_sfunc_alternative(state, is_treatment, numerator, denominator, alpha, Some("two-sided"), fcinfo)
-}
-
-#[pg_extern(immutable, parallel_safe, name = "ab_ratio_agg_sfunc")]
-fn ab_ratio_agg_sfunc_alternative(
-    mut state: Internal,
-    is_treatment: Option<bool>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    alpha: Option<f64>,
-    alternative: Option<&str>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    let (Some(is_treatment), Some(numerator), Some(denominator), Some(alpha), Some(alternative)) =
-        (is_treatment, numerator, denominator, alpha, alternative)
-    else {
-        return state;
-    };
-    let current = state_mut::<CoMoments>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative).or_raise();
-    current.groups.group_mut(is_treatment).push(finite("denominator", denominator), finite("numerator", numerator));
-    state
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ratio_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_ratio_result")> {
-    let state = state_ref::<CoMoments>(&state)?;
-    compare::ratio_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_ratio_result", fcinfo, &r))
-}
-
-// ---- ab_ratio_cuped_agg(is_treatment, numerator, denominator, pre_numerator, pre_denominator
-//      [, alpha [, alternative]]) ----
 
 /// Per arm, the co-moments of (numerator, denominator, pre_numerator, pre_denominator).
 type RatioCupedState = CoMomentMatrix<4>;
 
-#[pg_extern(immutable, parallel_safe, name = "ab_ratio_cuped_agg_sfunc")]
-fn ab_ratio_cuped_agg_sfunc_plain(
-    state: Internal,
-    is_treatment: Option<bool>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    pre_numerator: Option<f64>,
-    pre_denominator: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_ratio_cuped_agg_sfunc_alternative(
-        state, is_treatment, numerator, denominator, pre_numerator, pre_denominator, Some(0.05), Some("two-sided"), fcinfo,
-    )
+/// Experiment A's arms, each split by experiment B's: the four cells of the 2×2.
+type Cells = TwoGroups<Moments>;
+
+// What a row adds to each state, once the row is known to have no NULLs.
+
+fn ttest_push(state: &mut TestState<Moments>, is_treatment: bool, value: f64, alpha: f64, alternative: &str) {
+    state.use_settings(alpha, alternative).or_raise();
+    state.groups.group_mut(is_treatment).push(finite("value", value));
 }
 
-#[pg_extern(immutable, parallel_safe, name = "ab_ratio_cuped_agg_sfunc")]
-#[allow(clippy::too_many_arguments)]
-fn ab_ratio_cuped_agg_sfunc_alpha(
-    state: Internal,
-    is_treatment: Option<bool>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    pre_numerator: Option<f64>,
-    pre_denominator: Option<f64>,
-    alpha: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_ratio_cuped_agg_sfunc_alternative(
-        state, is_treatment, numerator, denominator, pre_numerator, pre_denominator, alpha, Some("two-sided"), fcinfo,
-    )
+fn ztest_push(state: &mut TestState<Proportion>, is_treatment: bool, converted: bool, alpha: f64, alternative: &str) {
+    state.use_settings(alpha, alternative).or_raise();
+    state.groups.group_mut(is_treatment).push(converted);
 }
 
-#[pg_extern(immutable, parallel_safe, name = "ab_ratio_cuped_agg_sfunc")]
+fn cuped_push(state: &mut TestState<CoMoments>, is_treatment: bool, value: f64, covariate: f64, alpha: f64, alternative: &str) {
+    state.use_settings(alpha, alternative).or_raise();
+    state.groups.group_mut(is_treatment).push(finite("covariate", covariate), finite("value", value));
+}
+
+/// A ratio keeps CUPED's state (co-moments of a pair per arm), denominator first.
+fn ratio_push(state: &mut TestState<CoMoments>, is_treatment: bool, numerator: f64, denominator: f64, alpha: f64, alternative: &str) {
+    state.use_settings(alpha, alternative).or_raise();
+    state.groups.group_mut(is_treatment).push(finite("denominator", denominator), finite("numerator", numerator));
+}
+
 #[allow(clippy::too_many_arguments)]
-fn ab_ratio_cuped_agg_sfunc_alternative(
-    mut state: Internal,
-    is_treatment: Option<bool>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    pre_numerator: Option<f64>,
-    pre_denominator: Option<f64>,
-    alpha: Option<f64>,
-    alternative: Option<&str>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    let (Some(is_treatment), Some(numerator), Some(denominator), Some(pre_numerator), Some(pre_denominator), Some(alpha), Some(alternative)) =
-        (is_treatment, numerator, denominator, pre_numerator, pre_denominator, alpha, alternative)
-    else {
-        return state;
-    };
-    let current = state_mut::<RatioCupedState>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative).or_raise();
-    current.groups.group_mut(is_treatment).push([
+fn ratio_cuped_push(
+    state: &mut TestState<RatioCupedState>,
+    is_treatment: bool,
+    numerator: f64,
+    denominator: f64,
+    pre_numerator: f64,
+    pre_denominator: f64,
+    alpha: f64,
+    alternative: &str,
+) {
+    state.use_settings(alpha, alternative).or_raise();
+    state.groups.group_mut(is_treatment).push([
         finite("numerator", numerator),
         finite("denominator", denominator),
         finite("pre_numerator", pre_numerator),
         finite("pre_denominator", pre_denominator),
     ]);
-    state
 }
 
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ratio_cuped_agg_final(
-    state: Internal,
-    fcinfo: FunctionCallInfo,
-) -> Option<pgrx::composite_type!('static, "ab_ratio_cuped_result")> {
-    let state = state_ref::<RatioCupedState>(&state)?;
-    compare::ratio_cuped_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_ratio_cuped_result", fcinfo, &r))
+fn interaction_push(state: &mut TestState<Cells>, a_is_treatment: bool, b_is_treatment: bool, value: f64, alpha: f64, alternative: &str) {
+    state.use_settings(alpha, alternative).or_raise();
+    state.groups.group_mut(a_is_treatment).group_mut(b_is_treatment).push(finite("value", value));
 }
 
-#[pg_extern(immutable, parallel_safe)]
-fn ab_ratio_cuped_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
-    combine::<RatioCupedState>(left, right, fcinfo)
-}
+// The table. A state names its parallel support functions and the aggregates that share them.
+// An aggregate gives its required arguments, then the optional trailing ones with their
+// defaults, the phrase each adds to the comment and the Rust name of the transition function
+// of the overload that ends with it; `shortest` is that of the overload without them, `hot`
+// when hot_paths.rs writes it by hand. The transition's push adds a row to the state; the
+// result is computed from the state by the `by` function and returned as the named type.
+aggregate_catalog! {
+    state Moments => ab_ttest_agg_combine, ab_ttest_agg_serialize, ab_ttest_agg_deserialize,
+        for "ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg";
+    state Proportion => ab_ztest_agg_combine, ab_ztest_agg_serialize, ab_ztest_agg_deserialize,
+        for "ab_ztest_agg";
+    state CoMoments => ab_cuped_agg_combine, ab_cuped_agg_serialize, ab_cuped_agg_deserialize,
+        for "ab_cuped_agg and ab_ratio_agg";
+    state RatioCupedState => ab_ratio_cuped_agg_combine, ab_ratio_cuped_agg_serialize, ab_ratio_cuped_agg_deserialize,
+        for "ab_ratio_cuped_agg";
+    state Cells => ab_interaction_agg_combine, ab_interaction_agg_serialize, ab_interaction_agg_deserialize,
+        for "ab_interaction_agg";
 
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_ratio_cuped_agg_serialize(state: Internal) -> Vec<u8> {
-    serialize::<RatioCupedState>(state)
-}
+    aggregate ab_ttest_agg(is_treatment: bool, value: f64) {
+        optional: [
+            alpha: f64 = 0.05, " at level alpha" => ab_ttest_agg_sfunc_alpha;
+            alternative: &str = "two-sided", " against the alternative" => ab_ttest_agg_sfunc_alternative;
+        ],
+        state: Moments,
+        transition: "ab_ttest_agg_sfunc" by ttest_push, shortest: (hot "ab_ttest_agg_sfunc_v1"),
+        result: ab_ttest_agg_final -> "ab_ttest_result" by at_settings(compare::ttest_of_groups),
+        comment: "Welch t-test of value, treatment vs control",
+    }
 
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_ratio_cuped_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    deserialize::<RatioCupedState>(bytes)
-}
+    aggregate ab_ztest_agg(is_treatment: bool, converted: bool) {
+        optional: [
+            alpha: f64 = 0.05, " at level alpha" => ab_ztest_agg_sfunc_alpha;
+            alternative: &str = "two-sided", " against the alternative" => ab_ztest_agg_sfunc_alternative;
+        ],
+        state: Proportion,
+        transition: "ab_ztest_agg_sfunc" by ztest_push, shortest: (hot "ab_ztest_agg_sfunc_v1"),
+        result: ab_ztest_agg_final -> "ab_ztest_result" by at_settings(compare::ztest_of_groups),
+        comment: "Two-proportion z-test of converted, treatment vs control",
+    }
 
-// ---- ab_interaction_agg(a_is_treatment, b_is_treatment, value [, alpha [, alternative]]) ----
+    aggregate ab_cuped_agg(is_treatment: bool, value: f64, covariate: f64) {
+        optional: [
+            alpha: f64 = 0.05, " at level alpha" => ab_cuped_agg_sfunc_alpha;
+            alternative: &str = "two-sided", " against the alternative" => ab_cuped_agg_sfunc_alternative;
+        ],
+        state: CoMoments,
+        transition: "ab_cuped_agg_sfunc" by cuped_push, shortest: (hot "ab_cuped_agg_sfunc_v1"),
+        result: ab_cuped_agg_final -> "ab_cuped_result" by at_settings(compare::cuped_of_groups),
+        comment: "CUPED-adjusted Welch t-test of value with a pre-period covariate",
+    }
 
-/// Experiment A's arms, each split by experiment B's: the four cells of the 2×2.
-type Cells = TwoGroups<Moments>;
+    aggregate ab_ratio_agg(is_treatment: bool, numerator: f64, denominator: f64) {
+        optional: [
+            alpha: f64 = 0.05 => ab_ratio_agg_sfunc_alpha;
+            alternative: &str = "two-sided" => ab_ratio_agg_sfunc_alternative;
+        ],
+        state: CoMoments,
+        transition: "ab_ratio_agg_sfunc" by ratio_push, shortest: ab_ratio_agg_sfunc_plain,
+        result: ab_ratio_agg_final -> "ab_ratio_result" by at_settings(compare::ratio_of_groups),
+        comment: "Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018)",
+    }
 
-#[pg_extern(immutable, parallel_safe, name = "ab_interaction_agg_sfunc")]
-fn ab_interaction_agg_sfunc_plain(
-    state: Internal,
-    a_is_treatment: Option<bool>,
-    b_is_treatment: Option<bool>,
-    value: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_interaction_agg_sfunc_alternative(state, a_is_treatment, b_is_treatment, value, Some(0.05), Some("two-sided"), fcinfo)
-}
+    aggregate ab_ratio_cuped_agg(is_treatment: bool, numerator: f64, denominator: f64, pre_numerator: f64, pre_denominator: f64) {
+        optional: [
+            alpha: f64 = 0.05, " at level alpha" => ab_ratio_cuped_agg_sfunc_alpha;
+            alternative: &str = "two-sided", " against the alternative" => ab_ratio_cuped_agg_sfunc_alternative;
+        ],
+        state: RatioCupedState,
+        transition: "ab_ratio_cuped_agg_sfunc" by ratio_cuped_push, shortest: ab_ratio_cuped_agg_sfunc_plain,
+        result: ab_ratio_cuped_agg_final -> "ab_ratio_cuped_result" by at_settings(compare::ratio_cuped_of_groups),
+        comment: "Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method",
+    }
 
-#[pg_extern(immutable, parallel_safe, name = "ab_interaction_agg_sfunc")]
-fn ab_interaction_agg_sfunc_alpha(
-    state: Internal,
-    a_is_treatment: Option<bool>,
-    b_is_treatment: Option<bool>,
-    value: Option<f64>,
-    alpha: Option<f64>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    ab_interaction_agg_sfunc_alternative(state, a_is_treatment, b_is_treatment, value, alpha, Some("two-sided"), fcinfo)
-}
+    aggregate ab_interaction_agg(a_is_treatment: bool, b_is_treatment: bool, value: f64) {
+        optional: [
+            alpha: f64 = 0.05 => ab_interaction_agg_sfunc_alpha;
+            alternative: &str = "two-sided", " against the alternative" => ab_interaction_agg_sfunc_alternative;
+        ],
+        state: Cells,
+        transition: "ab_interaction_agg_sfunc" by interaction_push, shortest: ab_interaction_agg_sfunc_plain,
+        result: ab_interaction_agg_final -> "ab_interaction_result" by at_settings(compare::interaction_of_groups),
+        comment: "Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test",
+    }
 
-#[pg_extern(immutable, parallel_safe, name = "ab_interaction_agg_sfunc")]
-fn ab_interaction_agg_sfunc_alternative(
-    mut state: Internal,
-    a_is_treatment: Option<bool>,
-    b_is_treatment: Option<bool>,
-    value: Option<f64>,
-    alpha: Option<f64>,
-    alternative: Option<&str>,
-    fcinfo: FunctionCallInfo,
-) -> Internal {
-    let (Some(a), Some(b), Some(value), Some(alpha), Some(alternative)) = (a_is_treatment, b_is_treatment, value, alpha, alternative) else {
-        return state;
-    };
-    let current = state_mut::<Cells>(&mut state, fcinfo);
-    current.use_settings(alpha, alternative).or_raise();
-    current.groups.group_mut(a).group_mut(b).push(finite("value", value));
-    state
-}
+    aggregate ab_msprt_agg(is_treatment: bool, value: f64, tau2: f64) {
+        optional: [
+            alpha: f64 = 0.05 => ab_msprt_agg_sfunc_alpha;
+        ],
+        state: Moments,
+        transition: "ab_msprt_agg_sfunc" by msprt_push, shortest: ab_msprt_agg_sfunc_plain,
+        result: ab_msprt_agg_final -> "ab_sequential_result" by msprt_result,
+        comment: "Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence",
+    }
 
-#[pg_extern(immutable, parallel_safe)]
-fn ab_interaction_agg_final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, "ab_interaction_result")> {
-    let state = state_ref::<Cells>(&state)?;
-    compare::interaction_of_groups(&state.groups, state.settings_or_default()).map(|r| record("ab_interaction_result", fcinfo, &r))
-}
-
-#[pg_extern(immutable, parallel_safe)]
-fn ab_interaction_agg_combine(left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {
-    combine::<Cells>(left, right, fcinfo)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_interaction_agg_serialize(state: Internal) -> Vec<u8> {
-    serialize::<Cells>(state)
-}
-
-#[pg_extern(immutable, strict, parallel_safe)]
-fn ab_interaction_agg_deserialize(bytes: &[u8], _unused: Internal) -> Internal {
-    deserialize::<Cells>(bytes)
+    aggregate ab_seq_ttest_agg(is_treatment: bool, value: f64) {
+        optional: [
+            alpha: f64 = 0.05 => ab_seq_ttest_agg_sfunc_alpha;
+            tuning_n: f64 = DEFAULT_TUNING_N => ab_seq_ttest_agg_sfunc_tuning;
+        ],
+        state: Moments,
+        transition: "ab_seq_ttest_agg_sfunc" by seq_ttest_push, shortest: ab_seq_ttest_agg_sfunc_plain,
+        result: ab_seq_ttest_agg_final -> "ab_sequential_result" by seq_ttest_result,
+        comment: "Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value",
+    }
 }

@@ -1,8 +1,7 @@
-//! Two-sample tests from summary numbers: `ab_ztest`, `ab_ttest`. Their result rows are
-//! built here for the aggregates too.
+//! Two-sample tests from summary numbers: `ab_ztest`, `ab_ttest`.
 
 use crate::sql_glue::{record, OrRaise};
-use ab_core::compare::{self, Cuped, TTest, TestSettings, ZTest};
+use ab_core::compare::{self, TTest, TestSettings, ZTest};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
@@ -45,8 +44,4 @@ pub fn ztest_row(fcinfo: pg_sys::FunctionCallInfo, r: &ZTest) -> pgrx::composite
 
 pub fn ttest_row(fcinfo: pg_sys::FunctionCallInfo, r: &TTest) -> pgrx::composite_type!('static, "ab_ttest_result") {
     record("ab_ttest_result", fcinfo, r)
-}
-
-pub fn cuped_row(fcinfo: pg_sys::FunctionCallInfo, r: &Cuped) -> pgrx::composite_type!('static, "ab_cuped_result") {
-    record("ab_cuped_result", fcinfo, r)
 }

@@ -4,6 +4,7 @@
 
 use pgrx::prelude::*;
 
+mod aggregate_catalog;
 mod aggregates;
 mod assignment;
 mod bayesian;
@@ -68,205 +69,17 @@ COMMENT ON TYPE ab_sequential_result IS 'Result of ab_msprt, ab_msprt_agg and ab
     bootstrap
 );
 
-// The aggregates need their support functions, so they come last; so do the comments,
-// which name every function of the extension.
-extension_sql!(
-    r#"
+/// The hot scalar functions of hot_paths.rs (its transition functions are declared with their
+/// aggregates).
+const HOT_PATH_FUNCTIONS: &str = r#"
 CREATE FUNCTION ab_hash(unit text, salt text) RETURNS float8
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_hash_v1';
 CREATE FUNCTION ab_bucket(unit text, salt text, buckets int4 DEFAULT 10000) RETURNS int4
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_bucket_v1';
-CREATE FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_ttest_agg_sfunc_v1';
-CREATE FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_ztest_agg_sfunc_v1';
-CREATE FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8) RETURNS internal
-    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'ab_cuped_agg_sfunc_v1';
+"#;
 
-CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8) (
-    SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8) IS 'Welch t-test of value, treatment vs control; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8) IS 'Transition function of ab_ttest_agg';
-CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8, alpha float8) (
-    SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8, float8) IS 'Welch t-test of value, treatment vs control at level alpha; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_ttest_agg';
-CREATE AGGREGATE ab_ttest_agg(is_treatment boolean, value float8, alpha float8, alternative text) (
-    SFUNC = ab_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ttest_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ttest_agg(boolean, float8, float8, text) IS 'Welch t-test of value, treatment vs control at level alpha against the alternative; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ttest_agg_sfunc(internal, boolean, float8, float8, text) IS 'Transition function of ab_ttest_agg';
-COMMENT ON FUNCTION ab_ttest_agg_final(internal) IS 'Final function of ab_ttest_agg';
-COMMENT ON FUNCTION ab_ttest_agg_combine(internal, internal) IS 'Combine function of ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ttest_agg_serialize(internal) IS 'Serial function of ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ttest_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg (parallel aggregation)';
-CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean) (
-    SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
-    COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ztest_agg(boolean, boolean) IS 'Two-proportion z-test of converted, treatment vs control; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean) IS 'Transition function of ab_ztest_agg';
-CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean, alpha float8) (
-    SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
-    COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ztest_agg(boolean, boolean, float8) IS 'Two-proportion z-test of converted, treatment vs control at level alpha; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean, float8) IS 'Transition function of ab_ztest_agg';
-CREATE AGGREGATE ab_ztest_agg(is_treatment boolean, converted boolean, alpha float8, alternative text) (
-    SFUNC = ab_ztest_agg_sfunc, STYPE = internal, FINALFUNC = ab_ztest_agg_final,
-    COMBINEFUNC = ab_ztest_agg_combine, SERIALFUNC = ab_ztest_agg_serialize, DESERIALFUNC = ab_ztest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ztest_agg(boolean, boolean, float8, text) IS 'Two-proportion z-test of converted, treatment vs control at level alpha against the alternative; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ztest_agg_sfunc(internal, boolean, boolean, float8, text) IS 'Transition function of ab_ztest_agg';
-COMMENT ON FUNCTION ab_ztest_agg_final(internal) IS 'Final function of ab_ztest_agg';
-COMMENT ON FUNCTION ab_ztest_agg_combine(internal, internal) IS 'Combine function of ab_ztest_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ztest_agg_serialize(internal) IS 'Serial function of ab_ztest_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ztest_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ztest_agg (parallel aggregation)';
-CREATE AGGREGATE ab_cuped_agg(is_treatment boolean, value float8, covariate float8) (
-    SFUNC = ab_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_cuped_agg_final,
-    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_cuped_agg(boolean, float8, float8) IS 'CUPED-adjusted Welch t-test of value with a pre-period covariate; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_cuped_agg';
-CREATE AGGREGATE ab_cuped_agg(is_treatment boolean, value float8, covariate float8, alpha float8) (
-    SFUNC = ab_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_cuped_agg_final,
-    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_cuped_agg(boolean, float8, float8, float8) IS 'CUPED-adjusted Welch t-test of value with a pre-period covariate at level alpha; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_cuped_agg';
-CREATE AGGREGATE ab_cuped_agg(is_treatment boolean, value float8, covariate float8, alpha float8, alternative text) (
-    SFUNC = ab_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_cuped_agg_final,
-    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_cuped_agg(boolean, float8, float8, float8, text) IS 'CUPED-adjusted Welch t-test of value with a pre-period covariate at level alpha against the alternative; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_cuped_agg_sfunc(internal, boolean, float8, float8, float8, text) IS 'Transition function of ab_cuped_agg';
-COMMENT ON FUNCTION ab_cuped_agg_final(internal) IS 'Final function of ab_cuped_agg';
-COMMENT ON FUNCTION ab_cuped_agg_combine(internal, internal) IS 'Combine function of ab_cuped_agg and ab_ratio_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_cuped_agg_serialize(internal) IS 'Serial function of ab_cuped_agg and ab_ratio_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_cuped_agg_deserialize(bytea, internal) IS 'Deserial function of ab_cuped_agg and ab_ratio_agg (parallel aggregation)';
-CREATE AGGREGATE ab_ratio_agg(is_treatment boolean, numerator float8, denominator float8) (
-    SFUNC = ab_ratio_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_agg_final,
-    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ratio_agg(boolean, float8, float8) IS 'Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ratio_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_ratio_agg';
-CREATE AGGREGATE ab_ratio_agg(is_treatment boolean, numerator float8, denominator float8, alpha float8) (
-    SFUNC = ab_ratio_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_agg_final,
-    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ratio_agg(boolean, float8, float8, float8) IS 'Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ratio_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_ratio_agg';
-CREATE AGGREGATE ab_ratio_agg(is_treatment boolean, numerator float8, denominator float8, alpha float8, alternative text) (
-    SFUNC = ab_ratio_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_agg_final,
-    COMBINEFUNC = ab_cuped_agg_combine, SERIALFUNC = ab_cuped_agg_serialize, DESERIALFUNC = ab_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ratio_agg(boolean, float8, float8, float8, text) IS 'Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ratio_agg_sfunc(internal, boolean, float8, float8, float8, text) IS 'Transition function of ab_ratio_agg';
-COMMENT ON FUNCTION ab_ratio_agg_final(internal) IS 'Final function of ab_ratio_agg';
-CREATE AGGREGATE ab_ratio_cuped_agg(is_treatment boolean, numerator float8, denominator float8, pre_numerator float8, pre_denominator float8) (
-    SFUNC = ab_ratio_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_cuped_agg_final,
-    COMBINEFUNC = ab_ratio_cuped_agg_combine, SERIALFUNC = ab_ratio_cuped_agg_serialize, DESERIALFUNC = ab_ratio_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ratio_cuped_agg(boolean, float8, float8, float8, float8) IS 'Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_sfunc(internal, boolean, float8, float8, float8, float8) IS 'Transition function of ab_ratio_cuped_agg';
-CREATE AGGREGATE ab_ratio_cuped_agg(is_treatment boolean, numerator float8, denominator float8, pre_numerator float8, pre_denominator float8, alpha float8) (
-    SFUNC = ab_ratio_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_cuped_agg_final,
-    COMBINEFUNC = ab_ratio_cuped_agg_combine, SERIALFUNC = ab_ratio_cuped_agg_serialize, DESERIALFUNC = ab_ratio_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ratio_cuped_agg(boolean, float8, float8, float8, float8, float8) IS 'Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method at level alpha; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_sfunc(internal, boolean, float8, float8, float8, float8, float8) IS 'Transition function of ab_ratio_cuped_agg';
-CREATE AGGREGATE ab_ratio_cuped_agg(is_treatment boolean, numerator float8, denominator float8, pre_numerator float8, pre_denominator float8, alpha float8, alternative text) (
-    SFUNC = ab_ratio_cuped_agg_sfunc, STYPE = internal, FINALFUNC = ab_ratio_cuped_agg_final,
-    COMBINEFUNC = ab_ratio_cuped_agg_combine, SERIALFUNC = ab_ratio_cuped_agg_serialize, DESERIALFUNC = ab_ratio_cuped_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_ratio_cuped_agg(boolean, float8, float8, float8, float8, float8, text) IS 'Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method at level alpha against the alternative; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_sfunc(internal, boolean, float8, float8, float8, float8, float8, text) IS 'Transition function of ab_ratio_cuped_agg';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_final(internal) IS 'Final function of ab_ratio_cuped_agg';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_combine(internal, internal) IS 'Combine function of ab_ratio_cuped_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_serialize(internal) IS 'Serial function of ab_ratio_cuped_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_ratio_cuped_agg_deserialize(bytea, internal) IS 'Deserial function of ab_ratio_cuped_agg (parallel aggregation)';
-CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8) (
-    SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
-    COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_interaction_agg(boolean, boolean, float8) IS 'Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_interaction_agg_sfunc(internal, boolean, boolean, float8) IS 'Transition function of ab_interaction_agg';
-CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8, alpha float8) (
-    SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
-    COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_interaction_agg(boolean, boolean, float8, float8) IS 'Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_interaction_agg_sfunc(internal, boolean, boolean, float8, float8) IS 'Transition function of ab_interaction_agg';
-CREATE AGGREGATE ab_interaction_agg(a_is_treatment boolean, b_is_treatment boolean, value float8, alpha float8, alternative text) (
-    SFUNC = ab_interaction_agg_sfunc, STYPE = internal, FINALFUNC = ab_interaction_agg_final,
-    COMBINEFUNC = ab_interaction_agg_combine, SERIALFUNC = ab_interaction_agg_serialize, DESERIALFUNC = ab_interaction_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_interaction_agg(boolean, boolean, float8, float8, text) IS 'Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test against the alternative; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_interaction_agg_sfunc(internal, boolean, boolean, float8, float8, text) IS 'Transition function of ab_interaction_agg';
-COMMENT ON FUNCTION ab_interaction_agg_final(internal) IS 'Final function of ab_interaction_agg';
-COMMENT ON FUNCTION ab_interaction_agg_combine(internal, internal) IS 'Combine function of ab_interaction_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_interaction_agg_serialize(internal) IS 'Serial function of ab_interaction_agg (parallel aggregation)';
-COMMENT ON FUNCTION ab_interaction_agg_deserialize(bytea, internal) IS 'Deserial function of ab_interaction_agg (parallel aggregation)';
-CREATE AGGREGATE ab_msprt_agg(is_treatment boolean, value float8, tau2 float8) (
-    SFUNC = ab_msprt_agg_sfunc, STYPE = internal, FINALFUNC = ab_msprt_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_msprt_agg(boolean, float8, float8) IS 'Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_msprt_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_msprt_agg';
-CREATE AGGREGATE ab_msprt_agg(is_treatment boolean, value float8, tau2 float8, alpha float8) (
-    SFUNC = ab_msprt_agg_sfunc, STYPE = internal, FINALFUNC = ab_msprt_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_msprt_agg(boolean, float8, float8, float8) IS 'Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_msprt_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_msprt_agg';
-COMMENT ON FUNCTION ab_msprt_agg_final(internal) IS 'Final function of ab_msprt_agg';
-CREATE AGGREGATE ab_seq_ttest_agg(is_treatment boolean, value float8) (
-    SFUNC = ab_seq_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_seq_ttest_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_seq_ttest_agg(boolean, float8) IS 'Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_seq_ttest_agg_sfunc(internal, boolean, float8) IS 'Transition function of ab_seq_ttest_agg';
-CREATE AGGREGATE ab_seq_ttest_agg(is_treatment boolean, value float8, alpha float8) (
-    SFUNC = ab_seq_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_seq_ttest_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_seq_ttest_agg(boolean, float8, float8) IS 'Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_seq_ttest_agg_sfunc(internal, boolean, float8, float8) IS 'Transition function of ab_seq_ttest_agg';
-CREATE AGGREGATE ab_seq_ttest_agg(is_treatment boolean, value float8, alpha float8, tuning_n float8) (
-    SFUNC = ab_seq_ttest_agg_sfunc, STYPE = internal, FINALFUNC = ab_seq_ttest_agg_final,
-    COMBINEFUNC = ab_ttest_agg_combine, SERIALFUNC = ab_ttest_agg_serialize, DESERIALFUNC = ab_ttest_agg_deserialize,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE ab_seq_ttest_agg(boolean, float8, float8, float8) IS 'Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped';
-COMMENT ON FUNCTION ab_seq_ttest_agg_sfunc(internal, boolean, float8, float8, float8) IS 'Transition function of ab_seq_ttest_agg';
-COMMENT ON FUNCTION ab_seq_ttest_agg_final(internal) IS 'Final function of ab_seq_ttest_agg';
+/// Comments on the functions that are not part of an aggregate.
+const FUNCTION_COMMENTS: &str = r#"
 COMMENT ON FUNCTION ab_hash(text, text) IS 'Uniform draw in [0, 1) of a unit for a salt: (XXH3_64(salt || '':'' || unit) >> 11) * 2^-53';
 COMMENT ON FUNCTION ab_bucket(text, text, integer) IS 'floor(ab_hash(unit, salt) * buckets), in [0, buckets)';
 COMMENT ON FUNCTION ab_assign(text, text, float8[]) IS '1-based index of the variant a unit is assigned to, by weights';
@@ -291,9 +104,21 @@ COMMENT ON FUNCTION ab_msprt(float8, float8, float8, float8) IS 'Mixture SPRT (n
 COMMENT ON FUNCTION ab_winsorize(float8, float8, float8) IS 'The value capped to [lo, hi]';
 COMMENT ON FUNCTION ab_contamination(text[], text[]) IS 'Units exposed to more than one variant of an experiment, from exposure rows as arrays of units and variants, and their share';
 COMMENT ON FUNCTION ab_quantile_test(float8[], float8[], float8, float8) IS 'Difference of the q-quantiles (median: 0.5) of two arms given as arrays, with Maritz-Jarrett standard errors, a normal CI and p-value';
-"#,
+"#;
+
+// The aggregates need their support functions, so they come last; so do the comments,
+// which name every function of the extension. The aggregates' SQL is generated from their
+// table (aggregates.rs) at compile time, hence a constant rather than `extension_sql!`'s literal.
+const FINALIZE_SQL: aggregate_catalog::SqlText<{ finalize_sql::<0>().byte_count() }> = finalize_sql();
+
+const fn finalize_sql<const N: usize>() -> aggregate_catalog::SqlText<N> {
+    aggregate_catalog::render(HOT_PATH_FUNCTIONS, aggregates::AGGREGATES, aggregates::STATES, FUNCTION_COMMENTS)
+}
+
+aggregate_catalog::extension_sql_finalize!(
+    __pgrx_schema_sql_aggregates_and_comments,
     name = "aggregates_and_comments",
-    finalize
+    FINALIZE_SQL.as_str()
 );
 
 #[cfg(any(test, feature = "pg_test"))]

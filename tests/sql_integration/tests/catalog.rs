@@ -60,6 +60,91 @@ fn aggregates_have_combine_serial_and_deserial_functions() {
     }
 }
 
+/// Every aggregate the SQL API offers (SPEC §3): its required arguments, the optional trailing
+/// ones (each adds an overload, since aggregates take no DEFAULT) and its result type.
+const AGGREGATES: &[(&str, &[&str], &[&str], &str)] = &[
+    ("ab_ttest_agg", &["boolean", "double precision"], &["double precision", "text"], "ab_ttest_result"),
+    ("ab_ztest_agg", &["boolean", "boolean"], &["double precision", "text"], "ab_ztest_result"),
+    ("ab_cuped_agg", &["boolean", "double precision", "double precision"], &["double precision", "text"], "ab_cuped_result"),
+    ("ab_ratio_agg", &["boolean", "double precision", "double precision"], &["double precision", "text"], "ab_ratio_result"),
+    (
+        "ab_ratio_cuped_agg",
+        &["boolean", "double precision", "double precision", "double precision", "double precision"],
+        &["double precision", "text"],
+        "ab_ratio_cuped_result",
+    ),
+    ("ab_interaction_agg", &["boolean", "boolean", "double precision"], &["double precision", "text"], "ab_interaction_result"),
+    ("ab_msprt_agg", &["boolean", "double precision", "double precision"], &["double precision"], "ab_sequential_result"),
+    ("ab_seq_ttest_agg", &["boolean", "double precision"], &["double precision", "double precision"], "ab_sequential_result"),
+];
+
+/// The catalog generated from the extension's table of aggregates: every overload and nothing
+/// else, each with its result type, `PARALLEL SAFE`, a comment, a transition function of its
+/// own arity, and final, combine, serial and deserial functions that are parallel safe and
+/// commented too.
+#[test]
+fn every_aggregate_overload_is_declared_with_its_support_functions_and_comments() {
+    let mut client = connect();
+    let rows = client
+        .query(
+            "SELECT p.proname::text, oidvectortypes(p.proargtypes), p.prorettype::regtype::text, p.proparallel,
+                    obj_description(p.oid, 'pg_proc'), a.aggtranstype::regtype::text,
+                    f.oid::regprocedure::text, f.proparallel, obj_description(f.oid, 'pg_proc')
+             FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+             CROSS JOIN LATERAL (VALUES (1, a.aggtransfn), (2, a.aggfinalfn), (3, a.aggcombinefn), (4, a.aggserialfn), (5, a.aggdeserialfn))
+                 AS support(role, fn)
+             LEFT JOIN pg_proc f ON f.oid = support.fn
+             WHERE p.proname LIKE 'ab\\_%'
+             ORDER BY 1, 2, support.role",
+            &[],
+        )
+        .expect("catalog query");
+    let mut expected = Vec::new();
+    for (name, required, optional, result) in AGGREGATES {
+        for given in 0..=optional.len() {
+            let arguments = required.iter().chain(&optional[..given]).copied().collect::<Vec<_>>().join(", ");
+            expected.push((name.to_string(), arguments, result.to_string()));
+        }
+    }
+    expected.sort();
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for overload in rows.chunks(5) {
+        let (name, arguments, result): (String, String, String) = (overload[0].get(0), overload[0].get(1), overload[0].get(2));
+        let signature = format!("{name}({arguments})");
+        found.push((name.clone(), arguments.clone(), result));
+        if overload[0].get::<_, i8>(3) != b's' as i8 {
+            failures.push(format!("{signature}: not PARALLEL SAFE"));
+        }
+        if overload[0].get::<_, Option<String>>(4).is_none_or(|c| c.trim().is_empty()) {
+            failures.push(format!("{signature}: no COMMENT ON AGGREGATE"));
+        }
+        if overload[0].get::<_, String>(5) != "internal" {
+            failures.push(format!("{signature}: state is not internal"));
+        }
+        let transition = format!("{name}_sfunc(internal,{})", arguments.replace(", ", ","));
+        if overload[0].get::<_, Option<String>>(6).as_deref() != Some(transition.as_str()) {
+            failures.push(format!("{signature}: transition is not {transition}"));
+        }
+        for (row, role) in overload.iter().zip(["transition", "final", "combine", "serial", "deserial"]) {
+            match row.get::<_, Option<String>>(6) {
+                None => failures.push(format!("{signature}: no {role} function")),
+                Some(function) => {
+                    if row.get::<_, Option<i8>>(7) != Some(b's' as i8) {
+                        failures.push(format!("{signature}: {role} function {function} is not PARALLEL SAFE"));
+                    }
+                    if row.get::<_, Option<String>>(8).is_none_or(|c| c.trim().is_empty()) {
+                        failures.push(format!("{signature}: {role} function {function} has no comment"));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    assert_eq!(found, expected, "the aggregates and their overloads");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Composite results are built from the function's own return type, so they work under any
 /// `search_path`, including the empty one pg_restore uses while it refreshes materialized views.
 #[test]
