@@ -7,7 +7,7 @@ mod support;
 use chrono::{Duration as Days, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use support::{error_code, Database, Gateway};
+use support::{deadlocks, error_code, Database, Gateway};
 
 fn stamp(offset: Days) -> String {
     (Utc::now() + offset).to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -215,14 +215,6 @@ fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention(
         Ok(()) => panic!("retention 0 must be refused"),
     };
     assert_eq!(code, "22023");
-}
-
-/// Deadlocks counted by Postgres for the test's database. Backends report their counts
-/// when they exit, so the callers stop the gateway first.
-fn deadlocks(db: &Database) -> i64 {
-    let mut client = db.connect();
-    client.batch_execute("SELECT pg_stat_clear_snapshot()").unwrap();
-    client.query_one("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", &[]).unwrap().get(0)
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use support::{Database, Gateway, OwnCluster, OWN_CLUSTER_PORT};
+use support::{deadlocks, Database, Gateway, OwnCluster, OWN_CLUSTER_PORT};
 
 fn experiment(id: &str) -> Value {
     json!({"id": id, "variants": [
@@ -189,13 +189,6 @@ fn a_full_spool_refuses_new_units_but_not_known_ones_until_postgres_catches_up()
     answers.push(assign(&gw, &http, "after").expect("new units are answered again"));
     gw.wait_until(Duration::from_secs(30), |_| exposure_count(&db) == answers.len() as i64);
     assert_recorded(&db, &answers);
-}
-
-/// Deadlocks counted by Postgres for the database; backends report them when they exit.
-fn deadlocks(db: &Database) -> i64 {
-    let mut client = db.connect();
-    client.batch_execute("SELECT pg_stat_clear_snapshot()").unwrap();
-    client.query_one("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", &[]).unwrap().get(0)
 }
 
 #[test]

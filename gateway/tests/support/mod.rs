@@ -239,6 +239,14 @@ fn answer(response: Response) -> (u16, Value) {
     (status, body)
 }
 
+/// Deadlocks Postgres counted in the database. Backends report their counts when they
+/// exit, so callers stop the gateway first.
+pub fn deadlocks(db: &Database) -> i64 {
+    let mut client = db.connect();
+    client.batch_execute("SELECT pg_stat_clear_snapshot()").unwrap();
+    client.query_one("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", &[]).unwrap().get(0)
+}
+
 /// An `/assign` answer as experiment id → variant id.
 pub fn assigned(answer: &Value) -> std::collections::HashMap<String, String> {
     answer["assignments"]
