@@ -4,8 +4,8 @@
 //!
 //! `/assign` hands each first exposure to the appender thread and answers without waiting.
 //! The appender writes what has arrived to the current segment file at once (a killed
-//! process keeps what the kernel has) and fsyncs in groups every `fsync_interval` (a
-//! machine crash loses at most that window). The flusher reads the segments behind the
+//! process keeps what the kernel has), and another thread fsyncs it every `fsync_interval`
+//! (a machine crash loses at most that window plus the fsync's own time). The flusher reads the segments behind the
 //! appender, writes them to Postgres and deletes a segment once all of it is committed.
 //! On start, segments left by the previous run are checked, a torn tail is cut, and they
 //! are replayed first; rows already stored are skipped by `ON CONFLICT DO NOTHING`.
@@ -19,7 +19,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// A segment is sealed and a new one started past this size.
@@ -99,16 +99,18 @@ impl Spool {
         let written = Position { segment: active, offset: 0 };
         let (frontier, frontier_seen) = watch::channel(Frontier { written, finished: false });
         let (sender, receiver) = mpsc::channel();
-        let appender = Appender {
+        let syncer = Arc::new(Syncer {
             dir: settings.dir.clone(),
-            file,
-            written,
-            fsync_interval: settings.fsync_interval,
             usage: Arc::clone(&usage),
-            frontier,
-            _lock: lock,
-        };
-        let handle = std::thread::Builder::new().name("exposure-spool".into()).spawn(move || appender.run(receiver))?;
+            current: std::sync::Mutex::new(file.try_clone()?),
+            written: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let appender =
+            Appender { dir: settings.dir.clone(), file, written, usage: Arc::clone(&usage), frontier, syncer, _lock: lock };
+        let fsync_interval = settings.fsync_interval;
+        let handle =
+            std::thread::Builder::new().name("exposure-spool".into()).spawn(move || appender.run(receiver, fsync_interval))?;
         let reader = SpoolReader {
             dir: settings.dir,
             position: Position { segment: segments[0], offset: 0 },
@@ -146,63 +148,48 @@ struct Appender {
     dir: PathBuf,
     file: File,
     written: Position,
-    fsync_interval: Duration,
     usage: Arc<Usage>,
     frontier: watch::Sender<Frontier>,
+    syncer: Arc<Syncer>,
     _lock: File,
 }
 
 impl Appender {
-    fn run(mut self, receiver: mpsc::Receiver<Exposure>) {
+    fn run(mut self, receiver: mpsc::Receiver<Exposure>, fsync_interval: Duration) {
+        let syncer = Arc::clone(&self.syncer);
+        let syncing = std::thread::Builder::new()
+            .name("exposure-fsync".into())
+            .spawn(move || syncer.run(fsync_interval))
+            .expect("starting the spool's fsync thread");
         let mut buffer = Vec::with_capacity(WRITE_CHUNK);
-        let mut synced_at = Instant::now();
-        let mut unsynced = false;
-        loop {
-            let first = if unsynced {
-                match receiver.recv_timeout(self.fsync_interval.saturating_sub(synced_at.elapsed())) {
-                    Ok(exposure) => Some(exposure),
-                    Err(mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match receiver.recv() {
-                    Ok(exposure) => Some(exposure),
+        while let Ok(exposure) = receiver.recv() {
+            encode(&exposure, &mut buffer);
+            while buffer.len() < WRITE_CHUNK {
+                match receiver.try_recv() {
+                    Ok(exposure) => encode(&exposure, &mut buffer),
                     Err(_) => break,
                 }
-            };
-            if let Some(exposure) = first {
-                encode(&exposure, &mut buffer);
-                while buffer.len() < WRITE_CHUNK {
-                    match receiver.try_recv() {
-                        Ok(exposure) => encode(&exposure, &mut buffer),
-                        Err(_) => break,
-                    }
-                }
-                self.write(&buffer);
-                buffer.clear();
-                unsynced = true;
             }
-            if unsynced && synced_at.elapsed() >= self.fsync_interval {
-                self.retry("syncing", |appender| appender.file.sync_data());
-                synced_at = Instant::now();
-                unsynced = false;
-            }
+            self.write(&buffer);
+            buffer.clear();
             if self.written.offset >= SEGMENT_BYTES {
-                self.retry("starting a segment", Self::next_segment);
-                synced_at = Instant::now();
-                unsynced = false;
+                let (dir, usage) = (self.dir.clone(), Arc::clone(&self.usage));
+                retry(&dir, &usage, "starting a segment", || self.next_segment());
             }
         }
-        self.retry("syncing", |appender| appender.file.sync_data());
+        self.syncer.stop.store(true, Ordering::Relaxed);
+        let _ = syncing.join();
+        retry(&self.dir, &self.usage, "syncing", || self.file.sync_data());
         self.frontier.send_replace(Frontier { written: self.written, finished: true });
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        self.retry("writing", |appender| appender.file.write_all(bytes));
+        retry(&self.dir, &self.usage, "writing", || self.file.write_all(bytes));
         let length = bytes.len() as u64;
         self.written.offset += length;
         self.usage.disk_bytes.fetch_add(length, Ordering::Relaxed);
         self.usage.unflushed_bytes.fetch_add(length, Ordering::Relaxed);
+        self.syncer.written.fetch_add(length, Ordering::Release);
         self.frontier.send_replace(Frontier { written: self.written, finished: false });
     }
 
@@ -210,26 +197,56 @@ impl Appender {
     fn next_segment(&mut self) -> io::Result<()> {
         self.file.sync_data()?;
         let next = self.written.segment + 1;
-        self.file = create_segment(&self.dir, next)?;
+        let file = create_segment(&self.dir, next)?;
+        *self.syncer.current.lock().unwrap() = file.try_clone()?;
+        self.file = file;
         self.written = Position { segment: next, offset: 0 };
         self.frontier.send_replace(Frontier { written: self.written, finished: false });
         Ok(())
     }
+}
 
-    /// Repeats a failing disk operation (disk full, I/O error) until it succeeds; meanwhile
-    /// the spool counts as full, so new units are refused rather than silently dropped.
-    fn retry(&mut self, what: &str, mut operation: impl FnMut(&mut Self) -> io::Result<()>) {
-        let mut pause = Duration::from_millis(10);
-        while let Err(error) = operation(self) {
-            if !self.usage.failing.swap(true, Ordering::Relaxed) {
-                tracing::error!(%error, dir = %self.dir.display(), "ALERT exposure spool failed {what}; refusing new units until it recovers");
+/// Fsyncs the current segment on its own thread, so that the appender keeps handing
+/// exposures to the kernel while a sync is in flight: a killed process then loses only
+/// what was still in memory, not whatever arrived during a slow fsync.
+struct Syncer {
+    dir: PathBuf,
+    usage: Arc<Usage>,
+    /// A handle on the current segment (the appender swaps it when it starts a new one).
+    current: std::sync::Mutex<File>,
+    /// Bytes the appender has written, in total.
+    written: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Syncer {
+    fn run(&self, interval: Duration) {
+        let mut synced = 0;
+        while !self.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(interval.max(Duration::from_millis(1)));
+            let target = self.written.load(Ordering::Acquire);
+            if target == synced {
+                continue;
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_secs(1));
+            retry(&self.dir, &self.usage, "syncing", || self.current.lock().unwrap().try_clone()?.sync_data());
+            synced = target;
         }
-        if self.usage.failing.swap(false, Ordering::Relaxed) {
-            tracing::info!(dir = %self.dir.display(), "exposure spool recovered");
+    }
+}
+
+/// Repeats a failing disk operation (disk full, I/O error) until it succeeds; meanwhile
+/// the spool counts as full, so new units are refused rather than silently dropped.
+fn retry(dir: &Path, usage: &Usage, what: &str, mut operation: impl FnMut() -> io::Result<()>) {
+    let mut pause = Duration::from_millis(10);
+    while let Err(error) = operation() {
+        if !usage.failing.swap(true, Ordering::Relaxed) {
+            tracing::error!(%error, dir = %dir.display(), "ALERT exposure spool failed {what}; refusing new units until it recovers");
         }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+    if usage.failing.swap(false, Ordering::Relaxed) {
+        tracing::info!(dir = %dir.display(), "exposure spool recovered");
     }
 }
 

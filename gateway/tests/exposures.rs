@@ -105,7 +105,12 @@ fn a_sigkill_under_new_user_load_loses_no_answered_exposure() {
                 }
             });
         }
-        std::thread::sleep(Duration::from_secs(3));
+        // Enough answers that their exposures exceed what one blocked batch (5000 rows)
+        // could hold, however slow the machine.
+        let loading = Instant::now();
+        while answers.lock().unwrap().len() < 2500 && loading.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let killed_at = Utc::now();
         gw.kill();
         stop.store(true, Ordering::Relaxed);
