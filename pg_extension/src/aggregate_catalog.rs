@@ -96,6 +96,14 @@ impl<const N: usize> SqlText<N> {
         }
     }
 
+    const fn push_all(&mut self, texts: &[&str]) {
+        let mut i = 0;
+        while i < texts.len() {
+            self.push(texts[i]);
+            i += 1;
+        }
+    }
+
     /// `text` as the inside of a SQL string literal.
     const fn push_quoted(&mut self, text: &str) {
         let bytes = text.as_bytes();
@@ -144,10 +152,7 @@ impl<const N: usize> SqlText<N> {
     }
 
     const fn comment_on_function(&mut self, function: &str, arguments: &str, role: &str, of: &str, note: &str) {
-        self.push("COMMENT ON FUNCTION ");
-        self.push(function);
-        self.push(arguments);
-        self.push(" IS '");
+        self.push_all(&["COMMENT ON FUNCTION ", function, arguments, " IS '"]);
         self.push_quoted(role);
         self.push(" function of ");
         self.push_quoted(of);
@@ -158,31 +163,20 @@ impl<const N: usize> SqlText<N> {
     const fn aggregate(&mut self, aggregate: &Aggregate) {
         let shortest = aggregate.required.len();
         if let Some(symbol) = aggregate.hot_path {
-            self.push("CREATE FUNCTION ");
-            self.push(aggregate.transition);
+            self.push_all(&["CREATE FUNCTION ", aggregate.transition]);
             self.signature(aggregate, shortest, false, true);
-            self.push(" RETURNS internal\n    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '");
-            self.push(symbol);
-            self.push("';\n");
+            self.push_all(&[" RETURNS internal\n    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', '", symbol, "';\n"]);
         }
         let support = &aggregate.support;
         let mut arity = shortest;
         while arity <= shortest + aggregate.optional.len() {
-            self.push("CREATE AGGREGATE ");
-            self.push(aggregate.name);
+            self.push_all(&["CREATE AGGREGATE ", aggregate.name]);
             self.signature(aggregate, arity, true, false);
-            self.push(" (\n    SFUNC = ");
-            self.push(aggregate.transition);
-            self.push(", STYPE = internal, FINALFUNC = ");
-            self.push(aggregate.final_function);
-            self.push(",\n    COMBINEFUNC = ");
-            self.push(support.combine);
-            self.push(", SERIALFUNC = ");
-            self.push(support.serialize);
-            self.push(", DESERIALFUNC = ");
-            self.push(support.deserialize);
-            self.push(",\n    PARALLEL = SAFE\n);\nCOMMENT ON AGGREGATE ");
-            self.push(aggregate.name);
+            self.push_all(&[
+                " (\n    SFUNC = ", aggregate.transition, ", STYPE = internal, FINALFUNC = ", aggregate.final_function,
+                ",\n    COMBINEFUNC = ", support.combine, ", SERIALFUNC = ", support.serialize,
+                ", DESERIALFUNC = ", support.deserialize, ",\n    PARALLEL = SAFE\n);\nCOMMENT ON AGGREGATE ", aggregate.name,
+            ]);
             self.signature(aggregate, arity, false, false);
             self.push(" IS '");
             self.push_quoted(aggregate.comment);
@@ -191,12 +185,9 @@ impl<const N: usize> SqlText<N> {
                 self.push_quoted(aggregate.optional[given - shortest].phrase);
                 given += 1;
             }
-            self.push("; rows with NULLs are skipped';\nCOMMENT ON FUNCTION ");
-            self.push(aggregate.transition);
+            self.push_all(&["; rows with NULLs are skipped';\nCOMMENT ON FUNCTION ", aggregate.transition]);
             self.signature(aggregate, arity, false, true);
-            self.push(" IS 'Transition function of ");
-            self.push(aggregate.name);
-            self.push("';\n");
+            self.push_all(&[" IS 'Transition function of ", aggregate.name, "';\n"]);
             arity += 1;
         }
         self.comment_on_function(aggregate.final_function, "(internal)", "Final", aggregate.name, "");
@@ -304,18 +295,15 @@ macro_rules! extension_sql_finalize {
 pub(crate) use extension_sql_finalize;
 
 /// The table of aggregates: for each state, its combine, serial and deserial functions; for
-/// each aggregate, one entry that gives every overload. See aggregates.rs.
+/// each aggregate, one entry that gives every overload. See aggregates.rs for the layout.
 macro_rules! aggregate_catalog {
     (
         $(state $state:ty => $combine:ident, $serialize:ident, $deserialize:ident, for $users:literal;)*
         $(
-            aggregate $name:ident($($arg:ident: $arg_type:ty),+) {
-                optional: [$($optional:ident: $optional_type:ty = $default:expr $(, $phrase:literal)? => $optional_transition:ident;)*],
-                state: $agg_state:ty,
-                transition: $transition:tt by $push:path, shortest: $shortest:tt,
-                result: $final:ident -> $result:tt by $test:expr,
-                comment: $comment:literal,
-            }
+            #[doc = $comment:literal]
+            $name:ident($($arg:ident: $arg_type:ty),+ $(; $($optional:ident: $optional_type:ty = $default:expr $(=> $phrase:literal)?),+)?)
+                returns $result:tt from $final:ident($test:expr),
+                keeps $agg_state:ty, adds rows with $push:ident in $transition:tt: $($transitions:tt),+;
         )*
     ) => {
         $(
@@ -345,8 +333,8 @@ macro_rules! aggregate_catalog {
         )*
 
         $(
-            aggregate_catalog!(@shortest $shortest, $agg_state, $transition, $push, [$($arg: $arg_type),+],
-                [$([$optional: $optional_type = $default => $optional_transition])*]);
+            aggregate_catalog!(@transitions $agg_state, $transition, $push, [$($arg: $arg_type),+],
+                [$($([$optional: $optional_type = $default])+)?], [$($transitions)+]);
 
             #[pg_extern(immutable, parallel_safe)]
             fn $final(state: Internal, fcinfo: FunctionCallInfo) -> Option<pgrx::composite_type!('static, $result)> {
@@ -362,18 +350,18 @@ macro_rules! aggregate_catalog {
                     name: stringify!($arg),
                     sql_type: <$arg_type as $crate::aggregate_catalog::SqlType>::SQL,
                 }),+],
-                optional: &[$($crate::aggregate_catalog::Optional {
+                optional: &[$($($crate::aggregate_catalog::Optional {
                     arg: $crate::aggregate_catalog::Arg {
                         name: stringify!($optional),
                         sql_type: <$optional_type as $crate::aggregate_catalog::SqlType>::SQL,
                     },
                     phrase: concat!("" $(, $phrase)?),
-                }),*],
+                }),+)?],
                 transition: $transition,
-                hot_path: aggregate_catalog!(@hot_path $shortest),
+                hot_path: aggregate_catalog!(@hot_path $($transitions)+),
                 final_function: stringify!($final),
                 support: <$agg_state as $crate::aggregate_catalog::Parallel>::SUPPORT,
-                comment: $comment,
+                comment: $comment.trim_ascii_start(),
             }
         ),*];
 
@@ -382,20 +370,16 @@ macro_rules! aggregate_catalog {
             &[$(<$state as $crate::aggregate_catalog::Parallel>::SUPPORT),*];
     };
 
-    (@hot_path (hot $symbol:literal)) => { Some($symbol) };
-    (@hot_path $function:ident) => { None };
+    (@hot_path (hot $symbol:literal) $($more:tt)*) => { Some($symbol) };
+    (@hot_path $function:ident $($more:tt)*) => { None };
 
-    // The shortest form's transition function: written by hand, or made here like the others.
-    (@shortest (hot $symbol:literal), $state:ty, $transition:tt, $push:path, $given:tt, $rest:tt) => {
-        aggregate_catalog!(@next $state, $transition, $push, $given, $rest);
+    // The transition function of each overload, shortest first: the arguments given, the
+    // defaults of those left out. One written by hand (hot_paths.rs) is only declared.
+    (@transitions $state:ty, $transition:tt, $push:ident, $given:tt, $rest:tt, [(hot $symbol:literal) $($more:tt)*]) => {
+        aggregate_catalog!(@next $state, $transition, $push, $given, $rest, [$($more)*]);
     };
-    (@shortest $function:ident, $state:ty, $transition:tt, $push:path, $given:tt, $rest:tt) => {
-        aggregate_catalog!(@transition $function, $state, $transition, $push, $given, $rest);
-    };
-
-    // One transition function: the arguments given, the defaults of those left out.
-    (@transition $function:ident, $state:ty, $transition:tt, $push:path, [$($given:ident: $given_type:ty),+],
-        [$([$rest:ident: $rest_type:ty = $default:expr => $rest_function:ident])*]) => {
+    (@transitions $state:ty, $transition:tt, $push:ident, [$($given:ident: $given_type:ty),+],
+        [$([$rest:ident: $rest_type:ty = $default:expr])*], [$function:ident $($more:tt)*]) => {
         #[pg_extern(immutable, parallel_safe, name = $transition)]
         #[allow(clippy::too_many_arguments)]
         fn $function(mut state: Internal, $($given: Option<$given_type>,)+ fcinfo: FunctionCallInfo) -> Internal {
@@ -405,14 +389,14 @@ macro_rules! aggregate_catalog {
             state
         }
         aggregate_catalog!(@next $state, $transition, $push, [$($given: $given_type),+],
-            [$([$rest: $rest_type = $default => $rest_function])*]);
+            [$([$rest: $rest_type = $default])*], [$($more)*]);
     };
 
-    (@next $state:ty, $transition:tt, $push:path, $given:tt, []) => {};
-    (@next $state:ty, $transition:tt, $push:path, [$($given:ident: $given_type:ty),+],
-        [[$next:ident: $next_type:ty = $default:expr => $function:ident] $($rest:tt)*]) => {
-        aggregate_catalog!(@transition $function, $state, $transition, $push,
-            [$($given: $given_type,)+ $next: $next_type], [$($rest)*]);
+    (@next $state:ty, $transition:tt, $push:ident, $given:tt, [], []) => {};
+    (@next $state:ty, $transition:tt, $push:ident, [$($given:ident: $given_type:ty),+],
+        [[$next:ident: $next_type:ty = $default:expr] $($rest:tt)*], $functions:tt) => {
+        aggregate_catalog!(@transitions $state, $transition, $push,
+            [$($given: $given_type,)+ $next: $next_type], [$($rest)*], $functions);
     };
 }
 

@@ -128,16 +128,15 @@ fn interaction_push(state: &mut TestState<Cells>, a_is_treatment: bool, b_is_tre
 }
 
 // The table. A state names its parallel support functions and the aggregates that share them.
-// An aggregate gives its required arguments, then the optional trailing ones with their
-// defaults, the phrase each adds to the comment and the Rust name of the transition function
-// of the overload that ends with it; `shortest` is that of the overload without them, `hot`
-// when hot_paths.rs writes it by hand. The transition's push adds a row to the state; the
-// result is computed from the state by the `by` function and returned as the named type.
+// An aggregate's doc line is its SQL comment. Its arguments are the required ones, then, after
+// `;`, the optional trailing ones, each with its default and what it adds to the comment.
+// `returns T from f(g)`: the final function f builds the result type T with g from the state.
+// `adds rows with p in "s": …`: the transition function s (SQL name) adds a row with p; one
+// Rust function per overload, shortest first (`hot`: the C symbol of one in hot_paths.rs).
 aggregate_catalog! {
     state Moments => ab_ttest_agg_combine, ab_ttest_agg_serialize, ab_ttest_agg_deserialize,
         for "ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg";
-    state Proportion => ab_ztest_agg_combine, ab_ztest_agg_serialize, ab_ztest_agg_deserialize,
-        for "ab_ztest_agg";
+    state Proportion => ab_ztest_agg_combine, ab_ztest_agg_serialize, ab_ztest_agg_deserialize, for "ab_ztest_agg";
     state CoMoments => ab_cuped_agg_combine, ab_cuped_agg_serialize, ab_cuped_agg_deserialize,
         for "ab_cuped_agg and ab_ratio_agg";
     state RatioCupedState => ab_ratio_cuped_agg_combine, ab_ratio_cuped_agg_serialize, ab_ratio_cuped_agg_deserialize,
@@ -145,90 +144,55 @@ aggregate_catalog! {
     state Cells => ab_interaction_agg_combine, ab_interaction_agg_serialize, ab_interaction_agg_deserialize,
         for "ab_interaction_agg";
 
-    aggregate ab_ttest_agg(is_treatment: bool, value: f64) {
-        optional: [
-            alpha: f64 = 0.05, " at level alpha" => ab_ttest_agg_sfunc_alpha;
-            alternative: &str = "two-sided", " against the alternative" => ab_ttest_agg_sfunc_alternative;
-        ],
-        state: Moments,
-        transition: "ab_ttest_agg_sfunc" by ttest_push, shortest: (hot "ab_ttest_agg_sfunc_v1"),
-        result: ab_ttest_agg_final -> "ab_ttest_result" by at_settings(compare::ttest_of_groups),
-        comment: "Welch t-test of value, treatment vs control",
-    }
+    /// Welch t-test of value, treatment vs control
+    ab_ttest_agg(is_treatment: bool, value: f64;
+        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+        returns "ab_ttest_result" from ab_ttest_agg_final(at_settings(compare::ttest_of_groups)),
+        keeps Moments, adds rows with ttest_push in "ab_ttest_agg_sfunc":
+            (hot "ab_ttest_agg_sfunc_v1"), ab_ttest_agg_sfunc_alpha, ab_ttest_agg_sfunc_alternative;
 
-    aggregate ab_ztest_agg(is_treatment: bool, converted: bool) {
-        optional: [
-            alpha: f64 = 0.05, " at level alpha" => ab_ztest_agg_sfunc_alpha;
-            alternative: &str = "two-sided", " against the alternative" => ab_ztest_agg_sfunc_alternative;
-        ],
-        state: Proportion,
-        transition: "ab_ztest_agg_sfunc" by ztest_push, shortest: (hot "ab_ztest_agg_sfunc_v1"),
-        result: ab_ztest_agg_final -> "ab_ztest_result" by at_settings(compare::ztest_of_groups),
-        comment: "Two-proportion z-test of converted, treatment vs control",
-    }
+    /// Two-proportion z-test of converted, treatment vs control
+    ab_ztest_agg(is_treatment: bool, converted: bool;
+        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+        returns "ab_ztest_result" from ab_ztest_agg_final(at_settings(compare::ztest_of_groups)),
+        keeps Proportion, adds rows with ztest_push in "ab_ztest_agg_sfunc":
+            (hot "ab_ztest_agg_sfunc_v1"), ab_ztest_agg_sfunc_alpha, ab_ztest_agg_sfunc_alternative;
 
-    aggregate ab_cuped_agg(is_treatment: bool, value: f64, covariate: f64) {
-        optional: [
-            alpha: f64 = 0.05, " at level alpha" => ab_cuped_agg_sfunc_alpha;
-            alternative: &str = "two-sided", " against the alternative" => ab_cuped_agg_sfunc_alternative;
-        ],
-        state: CoMoments,
-        transition: "ab_cuped_agg_sfunc" by cuped_push, shortest: (hot "ab_cuped_agg_sfunc_v1"),
-        result: ab_cuped_agg_final -> "ab_cuped_result" by at_settings(compare::cuped_of_groups),
-        comment: "CUPED-adjusted Welch t-test of value with a pre-period covariate",
-    }
+    /// CUPED-adjusted Welch t-test of value with a pre-period covariate
+    ab_cuped_agg(is_treatment: bool, value: f64, covariate: f64;
+        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+        returns "ab_cuped_result" from ab_cuped_agg_final(at_settings(compare::cuped_of_groups)),
+        keeps CoMoments, adds rows with cuped_push in "ab_cuped_agg_sfunc":
+            (hot "ab_cuped_agg_sfunc_v1"), ab_cuped_agg_sfunc_alpha, ab_cuped_agg_sfunc_alternative;
 
-    aggregate ab_ratio_agg(is_treatment: bool, numerator: f64, denominator: f64) {
-        optional: [
-            alpha: f64 = 0.05 => ab_ratio_agg_sfunc_alpha;
-            alternative: &str = "two-sided" => ab_ratio_agg_sfunc_alternative;
-        ],
-        state: CoMoments,
-        transition: "ab_ratio_agg_sfunc" by ratio_push, shortest: ab_ratio_agg_sfunc_plain,
-        result: ab_ratio_agg_final -> "ab_ratio_result" by at_settings(compare::ratio_of_groups),
-        comment: "Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018)",
-    }
+    /// Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018)
+    ab_ratio_agg(is_treatment: bool, numerator: f64, denominator: f64; alpha: f64 = 0.05, alternative: &str = "two-sided")
+        returns "ab_ratio_result" from ab_ratio_agg_final(at_settings(compare::ratio_of_groups)),
+        keeps CoMoments, adds rows with ratio_push in "ab_ratio_agg_sfunc":
+            ab_ratio_agg_sfunc_plain, ab_ratio_agg_sfunc_alpha, ab_ratio_agg_sfunc_alternative;
 
-    aggregate ab_ratio_cuped_agg(is_treatment: bool, numerator: f64, denominator: f64, pre_numerator: f64, pre_denominator: f64) {
-        optional: [
-            alpha: f64 = 0.05, " at level alpha" => ab_ratio_cuped_agg_sfunc_alpha;
-            alternative: &str = "two-sided", " against the alternative" => ab_ratio_cuped_agg_sfunc_alternative;
-        ],
-        state: RatioCupedState,
-        transition: "ab_ratio_cuped_agg_sfunc" by ratio_cuped_push, shortest: ab_ratio_cuped_agg_sfunc_plain,
-        result: ab_ratio_cuped_agg_final -> "ab_ratio_cuped_result" by at_settings(compare::ratio_cuped_of_groups),
-        comment: "Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method",
-    }
+    /// Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method
+    ab_ratio_cuped_agg(is_treatment: bool, numerator: f64, denominator: f64, pre_numerator: f64, pre_denominator: f64;
+        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+        returns "ab_ratio_cuped_result" from ab_ratio_cuped_agg_final(at_settings(compare::ratio_cuped_of_groups)),
+        keeps RatioCupedState, adds rows with ratio_cuped_push in "ab_ratio_cuped_agg_sfunc":
+            ab_ratio_cuped_agg_sfunc_plain, ab_ratio_cuped_agg_sfunc_alpha, ab_ratio_cuped_agg_sfunc_alternative;
 
-    aggregate ab_interaction_agg(a_is_treatment: bool, b_is_treatment: bool, value: f64) {
-        optional: [
-            alpha: f64 = 0.05 => ab_interaction_agg_sfunc_alpha;
-            alternative: &str = "two-sided", " against the alternative" => ab_interaction_agg_sfunc_alternative;
-        ],
-        state: Cells,
-        transition: "ab_interaction_agg_sfunc" by interaction_push, shortest: ab_interaction_agg_sfunc_plain,
-        result: ab_interaction_agg_final -> "ab_interaction_result" by at_settings(compare::interaction_of_groups),
-        comment: "Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test",
-    }
+    /// Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test
+    ab_interaction_agg(a_is_treatment: bool, b_is_treatment: bool, value: f64;
+        alpha: f64 = 0.05, alternative: &str = "two-sided" => " against the alternative")
+        returns "ab_interaction_result" from ab_interaction_agg_final(at_settings(compare::interaction_of_groups)),
+        keeps Cells, adds rows with interaction_push in "ab_interaction_agg_sfunc":
+            ab_interaction_agg_sfunc_plain, ab_interaction_agg_sfunc_alpha, ab_interaction_agg_sfunc_alternative;
 
-    aggregate ab_msprt_agg(is_treatment: bool, value: f64, tau2: f64) {
-        optional: [
-            alpha: f64 = 0.05 => ab_msprt_agg_sfunc_alpha;
-        ],
-        state: Moments,
-        transition: "ab_msprt_agg_sfunc" by msprt_push, shortest: ab_msprt_agg_sfunc_plain,
-        result: ab_msprt_agg_final -> "ab_sequential_result" by msprt_result,
-        comment: "Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence",
-    }
+    /// Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence
+    ab_msprt_agg(is_treatment: bool, value: f64, tau2: f64; alpha: f64 = 0.05)
+        returns "ab_sequential_result" from ab_msprt_agg_final(msprt_result),
+        keeps Moments, adds rows with msprt_push in "ab_msprt_agg_sfunc": ab_msprt_agg_sfunc_plain, ab_msprt_agg_sfunc_alpha;
 
-    aggregate ab_seq_ttest_agg(is_treatment: bool, value: f64) {
-        optional: [
-            alpha: f64 = 0.05 => ab_seq_ttest_agg_sfunc_alpha;
-            tuning_n: f64 = DEFAULT_TUNING_N => ab_seq_ttest_agg_sfunc_tuning;
-        ],
-        state: Moments,
-        transition: "ab_seq_ttest_agg_sfunc" by seq_ttest_push, shortest: ab_seq_ttest_agg_sfunc_plain,
-        result: ab_seq_ttest_agg_final -> "ab_sequential_result" by seq_ttest_result,
-        comment: "Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value",
-    }
+    /// Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value
+    ab_seq_ttest_agg(is_treatment: bool, value: f64; alpha: f64 = 0.05, tuning_n: f64 = DEFAULT_TUNING_N)
+        returns "ab_sequential_result" from ab_seq_ttest_agg_final(seq_ttest_result),
+        keeps Moments, adds rows with seq_ttest_push in "ab_seq_ttest_agg_sfunc":
+            ab_seq_ttest_agg_sfunc_plain, ab_seq_ttest_agg_sfunc_alpha, ab_seq_ttest_agg_sfunc_tuning;
 }
