@@ -153,8 +153,7 @@ fn forest_plot(metric: &str, rows: &[&Value]) -> String {
     let extent = rows
         .iter()
         .flat_map(|r| [float(&r["rel_ci_low"]), float(&r["rel_ci_high"]), finite(&r["rel_lift"])])
-        .map(|v| v.filter(|x| x.is_finite()))
-        .flatten()
+        .filter_map(|v| v.filter(|x| x.is_finite()))
         .fold(0.01_f64, |m, v| m.max(v.abs()))
         * 1.1;
     let (left, width, row_height) = (80.0, 290.0, 30.0);

@@ -32,7 +32,7 @@ fn experiments() -> Vec<Value> {
 }
 
 fn country(user: usize) -> &'static str {
-    if user % 2 == 0 {
+    if user.is_multiple_of(2) {
         "US"
     } else {
         "CA"

@@ -166,7 +166,7 @@ fn one_verdict_per_comparison_over_a_grid_of_experiments() {
                  SELECT timestamptz '2026-11-01T02:00:00Z', user_id, 'session', user_id || ':s', jsonb_build_object('seconds', u->3)
                  FROM grid_users WHERE u->>3 IS NOT NULL;
                  DROP TABLE grid_users",
-                experiment["users"].to_string()
+                experiment["users"]
             ))
             .unwrap();
     }

@@ -121,7 +121,7 @@ struct Test {
 
 impl Test {
     fn new(scale: Scale, control: ArmSummary, treatment: ArmSummary, alternative: Alternative) -> Self {
-        let diff = (control.n > 0.0 && treatment.n > 0.0).then(|| treatment.mean - control.mean);
+        let diff = (control.n > 0.0 && treatment.n > 0.0).then_some(treatment.mean - control.mean);
         let variances = control.variance.zip(treatment.variance).map(|(v_c, v_t)| (v_t / treatment.n, v_c / control.n));
         let undefined = Self { scale, treatment, diff, variances, statistic: None, df: None, p_value: None };
         let (Some(diff), Some((a, b))) = (diff, variances) else { return undefined };
