@@ -164,32 +164,27 @@ fn parse_context(body: &[u8]) -> Result<EvaluationContext, (ErrorCode, String)> 
     }
 }
 
-/// Evaluates one key of a running experiment (recording the exposure).
-async fn evaluate(
-    state: &AppState,
-    experiment: &RunningExperiment,
-    key: &str,
-    part: Part,
-    context: &EvaluationContext,
-) -> Result<EvaluationSuccess, ApiError> {
-    let metadata = FlagMetadata { experiment_id: experiment.id.clone() };
-    Ok(match assign_variant(state, experiment, &context.targeting_key, &context.attributes).await? {
+/// The answer for one key of a running experiment, given the unit's variant (`None`: the
+/// unit is left out, so the caller's default applies).
+fn answer(experiment: &RunningExperiment, key: String, part: Part, assigned: Option<&Variant>) -> EvaluationSuccess {
+    match assigned {
         Some(variant) => EvaluationSuccess {
-            key: key.to_owned(),
+            key,
             value: Some(flag_value(part, variant)),
             reason: if experiment.allocation.targeting.is_empty() { Reason::Split } else { Reason::TargetingMatch },
             variant: variant.id.clone(),
-            metadata,
+            metadata: FlagMetadata { experiment_id: experiment.id.clone() },
         },
-        None => EvaluationSuccess { key: key.to_owned(), value: None, reason: Reason::Default, variant: String::new(), metadata },
-    })
+        None => code_default(key, &experiment.id, Reason::Default),
+    }
 }
 
-fn disabled(key: String, experiment_id: &str) -> EvaluationSuccess {
+/// An answer without a value: the provider returns the caller's default.
+fn code_default(key: String, experiment_id: &str, reason: Reason) -> EvaluationSuccess {
     EvaluationSuccess {
         key,
         value: None,
-        reason: Reason::Disabled,
+        reason,
         variant: String::new(),
         metadata: FlagMetadata { experiment_id: experiment_id.to_owned() },
     }
@@ -214,8 +209,11 @@ pub async fn evaluate_flag(State(state): State<AppState>, _: Sdk, Path(key): Pat
     let (experiment_id, part) = parse_key(&key);
     let snapshot = state.cache.snapshot();
     let answer = match snapshot.running_by_id.get(experiment_id) {
-        Some(experiment) => evaluate(&state, experiment, &key, part, &context).await?,
-        None if snapshot.not_running.contains(experiment_id) => disabled(key.clone(), experiment_id),
+        Some(experiment) => {
+            let assigned = assign_variant(&state, experiment, &context.targeting_key, &context.attributes).await?;
+            answer(experiment, key.clone(), part, assigned)
+        }
+        None if snapshot.not_running.contains(experiment_id) => code_default(key.clone(), experiment_id, Reason::Disabled),
         None => {
             let details = format!("no experiment has the id '{experiment_id}'");
             return Ok(failure(StatusCode::NOT_FOUND, Some(&key), ErrorCode::FlagNotFound, details));
@@ -245,14 +243,14 @@ pub async fn evaluate_flags(State(state): State<AppState>, _: Sdk, headers: Head
     let snapshot = state.cache.snapshot();
     let mut flags = Vec::with_capacity(PARTS.len() * (snapshot.running.len() + snapshot.not_running.len()));
     for experiment in &snapshot.running {
-        for (part, suffix) in PARTS {
-            flags.push(evaluate(&state, experiment, &format!("{}{suffix}", experiment.id), part, &context).await?);
-        }
+        // One assignment (and exposure) per experiment, shown under each of its keys.
+        let assigned = assign_variant(&state, experiment, &context.targeting_key, &context.attributes).await?;
+        flags.extend(PARTS.iter().map(|&(part, suffix)| answer(experiment, format!("{}{suffix}", experiment.id), part, assigned)));
     }
     let mut not_running: Vec<&String> = snapshot.not_running.iter().collect();
     not_running.sort_unstable();
     for id in not_running {
-        flags.extend(PARTS.iter().map(|(_, suffix)| disabled(format!("{id}{suffix}"), id)));
+        flags.extend(PARTS.iter().map(|(_, suffix)| code_default(format!("{id}{suffix}"), id, Reason::Disabled)));
     }
     let body = serde_json::to_vec(&BulkEvaluationSuccess { flags }).expect("serializing to memory");
     let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(&body));

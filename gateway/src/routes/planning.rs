@@ -95,17 +95,15 @@ pub struct SampleSizeResponse {
     responses((status = 200, body = SampleSizeResponse), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn sample_size(_: Admin, Json(request): Json<SampleSizeRequest>) -> Result<Json<SampleSizeResponse>, ApiError> {
-    let (plan, n_per_variant) = match request {
-        SampleSizeRequest::Proportion { baseline, relative, plan } => {
-            let design = Design::new(plan.alpha, &plan.alternative, plan.comparisons)?;
-            let n = sample_size_prop(RatePair::new(baseline, plan.mde, relative)?, plan.power, design)?;
-            (plan, n)
+    let plan = match &request {
+        SampleSizeRequest::Proportion { plan, .. } | SampleSizeRequest::Mean { plan, .. } => plan,
+    };
+    let design = Design::new(plan.alpha, &plan.alternative, plan.comparisons)?;
+    let n_per_variant = match &request {
+        SampleSizeRequest::Proportion { baseline, relative, .. } => {
+            sample_size_prop(RatePair::new(*baseline, plan.mde, *relative)?, plan.power, design)?
         }
-        SampleSizeRequest::Mean { sd, plan } => {
-            let design = Design::new(plan.alpha, &plan.alternative, plan.comparisons)?;
-            let n = sample_size_mean(sd, plan.mde, plan.power, design)?;
-            (plan, n)
-        }
+        SampleSizeRequest::Mean { sd, .. } => sample_size_mean(*sd, plan.mde, plan.power, design)?,
     };
     let variants = plan.variants.unwrap_or(plan.comparisons + 1);
     if variants < 2 {
