@@ -295,6 +295,24 @@ fn check_variants(variants: &[Variant]) -> Result<()> {
     Ok(())
 }
 
+/// When the results of an experiment may be read (`docs/statistics.md`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Analysis {
+    /// Once, at the planned sample size: fixed-horizon p-values and confidence intervals.
+    #[default]
+    Fixed,
+    /// At any time: always-valid p-values and confidence sequences, safe to peek at.
+    Sequential,
+}
+
+impl Analysis {
+    fn is_fixed(&self) -> bool {
+        *self == Self::Fixed
+    }
+}
+
 /// The whole configuration of an experiment, as created over HTTP.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -319,6 +337,8 @@ pub struct ExperimentConfig {
     /// Pause the experiment when a guardrail breaches significantly.
     #[serde(default)]
     pub auto_pause: bool,
+    #[serde(default, skip_serializing_if = "Analysis::is_fixed")]
+    pub analysis: Analysis,
 }
 
 impl ExperimentConfig {
@@ -326,7 +346,7 @@ impl ExperimentConfig {
     /// does not work through the flattened [`Allocation`]).
     pub const FIELDS: &'static [&'static str] = &[
         "id", "name", "description", "salt", "variants", "traffic_fraction", "targeting", "layer", "hashing", "metrics",
-        "guardrails", "planning", "auto_pause",
+        "guardrails", "planning", "auto_pause", "analysis",
     ];
 
     /// Parses and validates a configuration given as JSON.

@@ -67,27 +67,61 @@ pub fn check_tuning_n(tuning_n: f64) -> Result<f64> {
 /// at which the confidence sequence is tightest (GrowthBook's default).
 pub const DEFAULT_TUNING_N: f64 = 5000.0;
 
+/// The asymptotic confidence sequence of Waudby-Smith et al. (eq. 9) in GrowthBook's
+/// parameterisation, at `n` units in all, designed for `alpha` with tuning parameter N*:
+/// ρ² = (−2 ln α + ln(1 − 2 ln α)) / N*. Over a statistic `t = diff/SE` it rejects at a
+/// level α' when |t| ≥ [`critical`](Self::critical)(α'), and its always-valid p-value is
+/// the smallest such α'. Both work for any difference whose estimate is asymptotically
+/// normal: means, and conversion rates (means of 0/1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConfidenceSequence {
+    n: f64,
+    rho2: f64,
+}
+
+impl ConfidenceSequence {
+    pub fn new(n: f64, alpha: f64, tuning_n: f64) -> Result<Self> {
+        let alpha = check_open_unit("alpha", alpha)?;
+        let tuning_n = check_tuning_n(tuning_n)?;
+        Ok(Self { n, rho2: (-2.0 * alpha.ln() + (-2.0 * alpha.ln()).ln_1p()) / tuning_n })
+    }
+
+    /// nρ² + 1.
+    fn spread(&self) -> f64 {
+        self.n * self.rho2 + 1.0
+    }
+
+    /// The half-width of the sequence at level `level_alpha`, in standard errors:
+    /// √(2(nρ² + 1) ln(√(nρ² + 1)/α') / (nρ²)).
+    pub fn critical(&self, level_alpha: f64) -> f64 {
+        let spread = self.spread();
+        (2.0 * spread * (spread.sqrt() / level_alpha).ln() / (self.n * self.rho2)).sqrt()
+    }
+
+    /// The always-valid two-sided p-value of `t = diff/SE`: 1/e with
+    /// ln e = ρ²·n·t² / (2(nρ² + 1)) − ½ ln(nρ² + 1), capped at 1.
+    pub fn p_value(&self, t: f64) -> f64 {
+        let spread = self.spread();
+        let ln_e = self.rho2 * self.n * t * t / (2.0 * spread) - 0.5 * spread.ln();
+        (-ln_e.max(0.0)).exp()
+    }
+}
+
 /// Asymptotic confidence sequence for a difference of means (Waudby-Smith et al., eq. 9;
-/// GrowthBook's parameterisation). With n = n_t + n_c, SE² = s_t²/n_t + s_c²/n_c and the
-/// per-observation variance σ² = SE²·n: ρ = √((−2 ln α + ln(1 − 2 ln α)) / N*), half-width
-/// σ·√(2(nρ² + 1) ln(√(nρ² + 1)/α) / (nρ)²), and the p-value 1/e with
-/// ln e = ρ² t² / (2(nρ² + 1)) − ½ ln(nρ² + 1), t² = diff²·n/SE² (capped at 1). `None`
-/// while SE is undefined or 0.
+/// GrowthBook's parameterisation) with n = n_t + n_c and SE² = s_t²/n_t + s_c²/n_c: the
+/// sequence diff ± SE·critical(α) and its p-value ([`ConfidenceSequence`]). `None` while SE
+/// is undefined or 0.
 pub fn seq_ttest_of_groups(groups: &TwoGroups<Moments>, alpha: f64, tuning_n: f64) -> Result<Option<AlwaysValid>> {
-    let alpha = check_open_unit("alpha", alpha)?;
-    let tuning_n = check_tuning_n(tuning_n)?;
+    let n = (groups.control.count() + groups.treatment.count()) as f64;
+    let sequence = ConfidenceSequence::new(n, alpha, tuning_n)?;
     let arm = |m: &Moments| m.variance().map(|var| var / m.count() as f64);
-    let se2 = match (arm(&groups.control), arm(&groups.treatment)) {
-        (Some(c), Some(t)) if c + t > 0.0 => c + t,
+    let se = match (arm(&groups.control), arm(&groups.treatment)) {
+        (Some(c), Some(t)) if c + t > 0.0 => (c + t).sqrt(),
         _ => return Ok(None),
     };
-    let n = (groups.control.count() + groups.treatment.count()) as f64;
     let diff = Moments::mean_difference(&groups.control, &groups.treatment);
-    let rho2 = (-2.0 * alpha.ln() + (-2.0 * alpha.ln()).ln_1p()) / tuning_n;
-    let spread = n * rho2 + 1.0;
-    let half_width = (se2 * n).sqrt() * (2.0 * spread * (spread.sqrt() / alpha).ln() / (n * n * rho2)).sqrt();
-    let ln_e = rho2 * (diff * diff * n / se2) / (2.0 * spread) - 0.5 * spread.ln();
-    Ok(Some(AlwaysValid { p_value: (-ln_e.max(0.0)).exp(), cs_low: diff - half_width, cs_high: diff + half_width }))
+    let half_width = se * sequence.critical(alpha);
+    Ok(Some(AlwaysValid { p_value: sequence.p_value(diff / se), cs_low: diff - half_width, cs_high: diff + half_width }))
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! One verdict per comparison: for every treatment of a metric against its control, the
 //! test, its p-value, the Holm-adjusted p-value over the metric's treatments, and the
 //! intervals of the difference and of the relative lift, all from one statistic. A
-//! comparison is significant exactly when the intervals it shows exclude 0. Definitions:
-//! `docs/statistics.md`, "One verdict per comparison".
+//! comparison is significant exactly when the intervals it shows exclude 0. A sequential
+//! analysis swaps the fixed-horizon reference distribution for the asymptotic confidence
+//! sequence, so the same holds at every look. Definitions: `docs/statistics.md`, "One
+//! verdict per comparison".
 
 use super::TestSettings;
 use crate::alternative::Alternative;
 use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
 use crate::error::{check_finite, InvalidArgument, Result};
+use crate::sequential::ConfidenceSequence;
 use crate::srm::{adjust_pvalues, Correction};
 
 /// What one arm contributes: its size, mean and per-unit variance (`None` when undefined,
@@ -26,6 +29,16 @@ pub enum Scale {
     Proportion,
     /// Means: Welch's t-test with Welch–Satterthwaite degrees of freedom.
     Mean,
+}
+
+/// When the comparison may be read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Horizon {
+    /// Once, at the planned sample size: the test's own p-value and confidence interval.
+    Fixed,
+    /// At every look: the always-valid p-value and confidence sequence of
+    /// [`ConfidenceSequence`] designed for the settings' alpha with this N*.
+    Sequential { tuning_n: f64 },
 }
 
 impl ArmSummary {
@@ -85,12 +98,22 @@ pub struct Verdict {
 }
 
 /// The verdicts of every treatment of one metric against the control, in order.
-pub fn verdicts(scale: Scale, control: ArmSummary, treatments: &[ArmSummary], settings: TestSettings) -> Vec<Verdict> {
-    let tests: Vec<Test> = treatments.iter().map(|t| Test::new(scale, control, *t, settings.alternative)).collect();
+/// Fails only on a sequential horizon with an invalid N*.
+pub fn verdicts(scale: Scale, control: ArmSummary, treatments: &[ArmSummary], settings: TestSettings, horizon: Horizon) -> Result<Vec<Verdict>> {
+    let reference = |treatment: &ArmSummary| match horizon {
+        Horizon::Fixed => Ok(Reference::Fixed),
+        Horizon::Sequential { tuning_n } => {
+            ConfidenceSequence::new(control.n + treatment.n, settings.alpha, tuning_n).map(Reference::Sequence)
+        }
+    };
+    let tests: Vec<Test> = treatments
+        .iter()
+        .map(|t| Ok(Test::new(scale, reference(t)?, control, *t, settings.alternative)))
+        .collect::<Result<_>>()?;
     let p_values: Vec<f64> = tests.iter().map(|t| t.p_value.unwrap_or(1.0)).collect();
     let holm = adjust_pvalues(&p_values, Correction::Holm).expect("p-values computed here lie in [0, 1]");
     let m = treatments.len() as f64;
-    tests
+    Ok(tests
         .iter()
         .zip(holm)
         .map(|(test, holm_p_value)| {
@@ -104,12 +127,21 @@ pub fn verdicts(scale: Scale, control: ArmSummary, treatments: &[ArmSummary], se
             };
             test.verdict(control, alpha, holm_p_value, settings)
         })
-        .collect()
+        .collect())
+}
+
+/// What the statistic is referred to.
+#[derive(Debug, Clone, Copy)]
+enum Reference {
+    /// z or Welch's t, by the scale.
+    Fixed,
+    Sequence(ConfidenceSequence),
 }
 
 /// The statistic of one comparison before the level of its intervals is known.
 struct Test {
     scale: Scale,
+    reference: Reference,
     treatment: ArmSummary,
     diff: Option<f64>,
     /// `(v_t/n_t, v_c/n_c)`.
@@ -120,19 +152,20 @@ struct Test {
 }
 
 impl Test {
-    fn new(scale: Scale, control: ArmSummary, treatment: ArmSummary, alternative: Alternative) -> Self {
+    fn new(scale: Scale, reference: Reference, control: ArmSummary, treatment: ArmSummary, alternative: Alternative) -> Self {
         let diff = (control.n > 0.0 && treatment.n > 0.0).then_some(treatment.mean - control.mean);
         let variances = control.variance.zip(treatment.variance).map(|(v_c, v_t)| (v_t / treatment.n, v_c / control.n));
-        let undefined = Self { scale, treatment, diff, variances, statistic: None, df: None, p_value: None };
+        let undefined = Self { scale, reference, treatment, diff, variances, statistic: None, df: None, p_value: None };
         let (Some(diff), Some((a, b))) = (diff, variances) else { return undefined };
         let se2 = a + b;
         if !(se2 > 0.0 && se2.is_finite()) {
             return undefined;
         }
         let statistic = diff / se2.sqrt();
-        let (df, p_value) = match scale {
-            Scale::Proportion => (None, alternative.p_value(statistic, normal_sf)),
-            Scale::Mean => {
+        let (df, p_value) = match (reference, scale) {
+            (Reference::Sequence(sequence), _) => (None, sequential_p_value(sequence, statistic, alternative)),
+            (Reference::Fixed, Scale::Proportion) => (None, alternative.p_value(statistic, normal_sf)),
+            (Reference::Fixed, Scale::Mean) => {
                 let df = se2 * se2 / (a * a / (treatment.n - 1.0) + b * b / (control.n - 1.0));
                 if !(df.is_finite() && df > 0.0) {
                     return undefined;
@@ -140,7 +173,7 @@ impl Test {
                 (Some(df), alternative.p_value(statistic, |x| t_sf(x, df)))
             }
         };
-        Self { scale, treatment, diff: Some(diff), variances, statistic: Some(statistic), df, p_value: Some(p_value) }
+        Self { scale, reference, treatment, diff: Some(diff), variances, statistic: Some(statistic), df, p_value: Some(p_value) }
     }
 
     fn verdict(&self, control: ArmSummary, alpha: f64, holm_p_value: f64, settings: TestSettings) -> Verdict {
@@ -161,8 +194,10 @@ impl Test {
         };
         let (Some(_), Some(diff), Some((a, b))) = (self.statistic, self.diff, self.variances) else { return verdict };
         let tail = settings.alternative.tail_alpha(alpha);
-        let critical = match (self.scale, self.df) {
-            (Scale::Mean, Some(df)) => t_isf(tail, df),
+        let critical = match (self.reference, self.scale, self.df) {
+            // A one-sided bound is one side of the two-sided sequence at twice the level.
+            (Reference::Sequence(sequence), _, _) => sequence.critical(2.0 * tail),
+            (Reference::Fixed, Scale::Mean, Some(df)) => t_isf(tail, df),
             _ => normal_isf(tail),
         };
         let (low, high) = settings.alternative.interval(diff, critical, (a + b).sqrt());
@@ -174,6 +209,18 @@ impl Test {
             verdict.rel_ci_high = Some(high - 1.0);
         }
         verdict
+    }
+}
+
+/// The always-valid p-value of the sequence, the dual of its bounds: two-sided as the
+/// sequence gives it; one-sided, half of it in the alternative's direction and 1 against it.
+fn sequential_p_value(sequence: ConfidenceSequence, statistic: f64, alternative: Alternative) -> f64 {
+    let two_sided = sequence.p_value(statistic);
+    match alternative {
+        Alternative::TwoSided => two_sided,
+        Alternative::Larger if statistic > 0.0 => two_sided / 2.0,
+        Alternative::Smaller if statistic < 0.0 => two_sided / 2.0,
+        Alternative::Larger | Alternative::Smaller => 1.0,
     }
 }
 
@@ -220,7 +267,10 @@ mod tests {
     #[test]
     fn significance_and_every_interval_agree_over_a_grid() {
         let mut checked = 0;
-        for alternative in ["two-sided", "larger", "smaller"] {
+        for (alternative, horizon) in ["two-sided", "larger", "smaller"]
+            .into_iter()
+            .flat_map(|a| [(a, Horizon::Fixed), (a, Horizon::Sequential { tuning_n: 5000.0 })])
+        {
             for arms in 1..=4 {
                 for n in [3, 40, 5000] {
                     for shift in [-0.3, -0.05, 0.0, 0.02, 0.08, 0.4] {
@@ -228,7 +278,7 @@ mod tests {
                         let treatments: Vec<_> = (0..arms)
                             .map(|i| ArmSummary::mean(10.0 * (1.0 + shift * (i + 1) as f64 / arms as f64), Some(7.0), n + i).unwrap())
                             .collect();
-                        for v in verdicts(Scale::Mean, control, &treatments, settings(alternative)) {
+                        for v in verdicts(Scale::Mean, control, &treatments, settings(alternative), horizon).unwrap() {
                             assert_eq!(excludes_zero(v.ci_low, v.ci_high), Some(v.significant), "{v:?}");
                             if let Some(rel) = excludes_zero(v.rel_ci_low, v.rel_ci_high) {
                                 assert_eq!(rel, v.significant, "{v:?}");
@@ -238,7 +288,7 @@ mod tests {
                         let control = ArmSummary::proportion(n / 10, n).unwrap();
                         let treatments: Vec<_> =
                             (0..arms).map(|i| ArmSummary::proportion(((n as f64 / 10.0) * (1.0 + shift * i as f64)) as i64, n).unwrap()).collect();
-                        for v in verdicts(Scale::Proportion, control, &treatments, settings(alternative)) {
+                        for v in verdicts(Scale::Proportion, control, &treatments, settings(alternative), horizon).unwrap() {
                             assert_eq!(excludes_zero(v.ci_low, v.ci_high).unwrap_or(false), v.significant, "{v:?}");
                             if let Some(rel) = excludes_zero(v.rel_ci_low, v.rel_ci_high) {
                                 assert_eq!(rel, v.significant, "{v:?}");
@@ -248,7 +298,31 @@ mod tests {
                 }
             }
         }
-        assert!(checked > 300, "{checked}");
+        assert!(checked > 600, "{checked}");
+    }
+
+    /// The sequential verdict of two arms is the asymptotic confidence sequence itself, the
+    /// one `ab_seq_ttest_agg` reports (whose golden vectors come from GrowthBook's formula).
+    #[test]
+    fn a_sequential_verdict_of_two_arms_is_the_confidence_sequence() {
+        use crate::moments::{Moments, TwoGroups};
+        use crate::sequential::seq_ttest_of_groups;
+        let mut groups = TwoGroups::<Moments>::default();
+        for i in 0..400 {
+            groups.control.push((i % 17) as f64);
+            groups.treatment.push((i % 13) as f64 + 0.9);
+        }
+        let sequence = seq_ttest_of_groups(&groups, 0.05, 5000.0).unwrap().unwrap();
+        let arm = |m: &Moments| ArmSummary::mean(m.mean(), m.variance().map(f64::sqrt), m.count() as i64).unwrap();
+        let horizon = Horizon::Sequential { tuning_n: 5000.0 };
+        let v = verdicts(Scale::Mean, arm(&groups.control), &[arm(&groups.treatment)], settings("two-sided"), horizon).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+        assert!(close(v[0].p_value.unwrap(), sequence.p_value), "{v:?} {sequence:?}");
+        assert!(close(v[0].ci_low.unwrap(), sequence.cs_low) && close(v[0].ci_high.unwrap(), sequence.cs_high), "{v:?} {sequence:?}");
+        let fixed = verdicts(Scale::Mean, arm(&groups.control), &[arm(&groups.treatment)], settings("two-sided"), Horizon::Fixed).unwrap();
+        assert!(fixed[0].p_value < v[0].p_value && fixed[0].ci_high < v[0].ci_high, "{fixed:?} {v:?}");
+        let bad = verdicts(Scale::Mean, arm(&groups.control), &[arm(&groups.treatment)], settings("two-sided"), Horizon::Sequential { tuning_n: 0.0 });
+        assert_eq!(bad.unwrap_err().argument, "tuning_n");
     }
 
     #[test]
@@ -265,10 +339,11 @@ mod tests {
     #[test]
     fn one_arm_of_one_unit_leaves_the_test_undefined_and_counts_as_p_1() {
         let control = ArmSummary::mean(1.0, None, 1).unwrap();
-        let v = verdicts(Scale::Mean, control, &[ArmSummary::mean(2.0, Some(1.0), 5).unwrap()], settings("two-sided"));
+        let v = verdicts(Scale::Mean, control, &[ArmSummary::mean(2.0, Some(1.0), 5).unwrap()], settings("two-sided"), Horizon::Fixed).unwrap();
         assert_eq!((v[0].p_value, v[0].holm_p_value, v[0].ci_low, v[0].significant), (None, 1.0, None, false));
         assert!(ArmSummary::proportion(3, 2).is_err() && ArmSummary::mean(1.0, Some(-1.0), 3).is_err());
-        let empty = verdicts(Scale::Proportion, ArmSummary::proportion(0, 0).unwrap(), &[ArmSummary::proportion(1, 4).unwrap()], settings("larger"));
+        let empty = verdicts(Scale::Proportion, ArmSummary::proportion(0, 0).unwrap(), &[ArmSummary::proportion(1, 4).unwrap()], settings("larger"), Horizon::Fixed)
+            .unwrap();
         assert_eq!((empty[0].diff, empty[0].p_value, empty[0].holm_p_value), (None, None, 1.0));
     }
 }
