@@ -55,6 +55,12 @@ pub trait TwoArmTest: Debug + Send + Sync + 'static {
     fn metrics(columns: &[ArrayRef]) -> Self::Metrics<'_>;
     /// Adds row `row` of the metric columns to `arm`; `Ok(false)` when a metric is NULL.
     fn push(metrics: &Self::Metrics<'_>, row: usize, arm: &mut Self::State) -> Result<bool>;
+    /// Both arms' states of a whole batch without NULLs, in a few passes over its columns;
+    /// `None` where the test has no such form or a value is not finite (the row-by-row path
+    /// then reports it).
+    fn of_batch(_is_treatment: &BooleanArray, _metrics: &Self::Metrics<'_>) -> Option<TwoGroups<Self::State>> {
+        None
+    }
     fn finish(state: &TestState<Self::State>) -> Option<Self::Output>;
 }
 
@@ -82,6 +88,22 @@ fn finite_at(values: &Float64Array, row: usize, argument: &'static str) -> Resul
     check_finite(argument, values.value(row)).map(Some).map_err(|e| invalid("", e))
 }
 
+fn push_value(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
+    let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
+    arm.push(value);
+    Ok(true)
+}
+
+fn moments_of_batch(is_treatment: &BooleanArray, values: &Float64Array) -> Option<TwoGroups<Moments>> {
+    let groups = TwoGroups::<Moments>::of_batch(is_treatment.values(), values.values());
+    (groups.control.is_finite() && groups.treatment.is_finite()).then_some(groups)
+}
+
+fn comoments_of_batch(is_treatment: &BooleanArray, xs: &Float64Array, ys: &Float64Array) -> Option<TwoGroups<CoMoments>> {
+    let groups = TwoGroups::<CoMoments>::of_batch(is_treatment.values(), xs.values(), ys.values());
+    (groups.control.is_finite() && groups.treatment.is_finite()).then_some(groups)
+}
+
 impl TwoArmTest for TTestAgg {
     type State = Moments;
     type Output = TTest;
@@ -94,9 +116,10 @@ impl TwoArmTest for TTestAgg {
         columns[0].as_primitive::<Float64Type>()
     }
     fn push(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
-        let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
-        arm.push(value);
-        Ok(true)
+        push_value(values, row, arm)
+    }
+    fn of_batch(is_treatment: &BooleanArray, values: &&Float64Array) -> Option<TwoGroups<Moments>> {
+        moments_of_batch(is_treatment, values)
     }
     fn finish(state: &TestState<Moments>) -> Option<TTest> {
         compare::ttest_of_groups(&state.groups, state.settings_or_default())
@@ -121,6 +144,17 @@ impl TwoArmTest for ZTestAgg {
         arm.push(converted.value(row));
         Ok(true)
     }
+    /// Counts of set bits, 64 rows a word.
+    fn of_batch(is_treatment: &BooleanArray, converted: &&BooleanArray) -> Option<TwoGroups<Proportion>> {
+        let (arms, converted) = (is_treatment.values(), converted.values());
+        let count = |bits: usize| i64::try_from(bits).ok();
+        let (rows, treated) = (count(arms.len())?, count(arms.count_set_bits())?);
+        let (successes, treated_successes) = (count(converted.count_set_bits())?, count((arms & converted).count_set_bits())?);
+        Some(TwoGroups {
+            control: Proportion { trials: rows - treated, successes: successes - treated_successes },
+            treatment: Proportion { trials: treated, successes: treated_successes },
+        })
+    }
     fn finish(state: &TestState<Proportion>) -> Option<ZTest> {
         compare::ztest_of_groups(&state.groups, state.settings_or_default())
     }
@@ -143,6 +177,9 @@ impl TwoArmTest for CupedAgg {
         arm.push(covariate, value);
         Ok(true)
     }
+    fn of_batch(is_treatment: &BooleanArray, (values, covariates): &(&Float64Array, &Float64Array)) -> Option<TwoGroups<CoMoments>> {
+        comoments_of_batch(is_treatment, covariates, values)
+    }
     fn finish(state: &TestState<CoMoments>) -> Option<Cuped> {
         compare::cuped_of_groups(&state.groups, state.settings_or_default())
     }
@@ -164,6 +201,9 @@ impl TwoArmTest for RatioAgg {
         let Some(denominator) = finite_at(denominators, row, "denominator")? else { return Ok(false) };
         arm.push(denominator, numerator);
         Ok(true)
+    }
+    fn of_batch(is_treatment: &BooleanArray, (numerators, denominators): &(&Float64Array, &Float64Array)) -> Option<TwoGroups<CoMoments>> {
+        comoments_of_batch(is_treatment, denominators, numerators)
     }
     fn finish(state: &TestState<CoMoments>) -> Option<RatioTest> {
         compare::ratio_of_groups(&state.groups, state.settings_or_default())
@@ -223,12 +263,6 @@ impl TwoArmTest for InteractionAgg {
     }
 }
 
-fn push_value(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
-    let Some(value) = finite_at(values, row, "value")? else { return Ok(false) };
-    arm.push(value);
-    Ok(true)
-}
-
 impl TwoArmTest for MsprtAgg {
     type State = Moments;
     type Output = AlwaysValid;
@@ -244,6 +278,9 @@ impl TwoArmTest for MsprtAgg {
     }
     fn push(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
         push_value(values, row, arm)
+    }
+    fn of_batch(is_treatment: &BooleanArray, values: &&Float64Array) -> Option<TwoGroups<Moments>> {
+        moments_of_batch(is_treatment, values)
     }
     fn finish(state: &TestState<Moments>) -> Option<AlwaysValid> {
         // tau2 was checked as it arrived, so only an undefined variance gives None.
@@ -266,6 +303,9 @@ impl TwoArmTest for SeqTTestAgg {
     }
     fn push(values: &&Float64Array, row: usize, arm: &mut Moments) -> Result<bool> {
         push_value(values, row, arm)
+    }
+    fn of_batch(is_treatment: &BooleanArray, values: &&Float64Array) -> Option<TwoGroups<Moments>> {
+        moments_of_batch(is_treatment, values)
     }
     fn finish(state: &TestState<Moments>) -> Option<AlwaysValid> {
         let tuning_n = state.parameter.unwrap_or(sequential::DEFAULT_TUNING_N);
@@ -307,34 +347,42 @@ impl<'a, T: TwoArmTest> Rows<'a, T> {
 
     /// Adds one row to `state`, or skips it when any argument is NULL.
     fn push(&self, row: usize, state: &mut TestState<T::State>) -> Result<()> {
-        if self.is_treatment.is_null(row) {
+        let columns = [Some(self.is_treatment as &dyn Array), self.alpha.map(|c| c.as_ref()), self.alternative.map(|c| c.as_ref())];
+        let parameter = self.parameter.map(|(column, _)| column.as_ref());
+        if columns.into_iter().chain([parameter]).flatten().any(|column| column.is_null(row)) {
             return Ok(());
         }
-        let alpha = match self.alpha {
-            Some(alpha) if alpha.is_null(row) => return Ok(()),
-            Some(alpha) => Some(alpha.as_primitive::<Float64Type>().value(row)),
-            None => None,
-        };
-        let alternative = match self.alternative {
-            Some(alternative) if alternative.is_null(row) => return Ok(()),
-            Some(alternative) => Some(alternative.as_string::<i32>().value(row)),
-            None => None,
-        };
-        let parameter = match self.parameter {
-            Some((column, _)) if column.is_null(row) => return Ok(()),
-            Some((column, check)) => Some((column.as_primitive::<Float64Type>().value(row), check)),
-            None => None,
-        };
         if !T::push(&self.metrics, row, state.groups.group_mut(self.is_treatment.value(row)))? {
             return Ok(());
         }
-        if let Some(alpha) = alpha {
-            state.use_settings(alpha, alternative.unwrap_or("two-sided")).map_err(|e| invalid(T::NAME, e))?;
+        self.use_settings_of(row, state)
+    }
+
+    /// Row `row`'s alpha, alternative and parameter become the group's unless an earlier row's did.
+    fn use_settings_of(&self, row: usize, state: &mut TestState<T::State>) -> Result<()> {
+        if let Some(alpha) = self.alpha {
+            let alternative = self.alternative.map_or("two-sided", |column| column.as_string::<i32>().value(row));
+            state.use_settings(alpha.as_primitive::<Float64Type>().value(row), alternative).map_err(|e| invalid(T::NAME, e))?;
         }
-        if let Some((value, check)) = parameter {
-            state.use_parameter(value, check).map_err(|e| invalid(T::NAME, e))?;
+        if let Some((column, check)) = self.parameter {
+            state.use_parameter(column.as_primitive::<Float64Type>().value(row), check).map_err(|e| invalid(T::NAME, e))?;
         }
         Ok(())
+    }
+
+    /// Adds every row of a batch with no NULL in any column at once ([`TwoArmTest::of_batch`]),
+    /// which gives what adding them one by one gives; `false` when the batch needs the
+    /// row-by-row path.
+    fn push_whole_batch(&self, columns: &[ArrayRef], state: &mut TestState<T::State>) -> Result<bool> {
+        if columns.iter().any(|column| column.logical_null_count() > 0) {
+            return Ok(false);
+        }
+        let Some(groups) = T::of_batch(self.is_treatment, &self.metrics) else { return Ok(false) };
+        if !self.is_treatment.is_empty() {
+            state.groups.merge(&groups);
+            self.use_settings_of(0, state)?;
+        }
+        Ok(true)
     }
 }
 
@@ -444,6 +492,9 @@ impl<T: TwoArmTest> Default for SingleGroup<T> {
 impl<T: TwoArmTest> Accumulator for SingleGroup<T> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let rows = Rows::<T>::new(values);
+        if rows.push_whole_batch(values, &mut self.state)? {
+            return Ok(());
+        }
         (0..rows.is_treatment.len()).try_for_each(|row| rows.push(row, &mut self.state))
     }
 
