@@ -17,7 +17,9 @@ as_root() {
 }
 
 step "system packages"
-packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config make chromium fonts-dejavu-core)
+# postgresql-15-cron and -partman: the maintenance inside Postgres (gateway/tests/dba_maintenance.rs).
+packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config make chromium fonts-dejavu-core
+          postgresql-15-cron postgresql-15-partman)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

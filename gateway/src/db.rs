@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str, &str)] =
         (3, "concurrent_writers", include_str!("../../sql/migrations/0003_concurrent_writers.sql")),
         (4, "one_verdict", include_str!("../../sql/migrations/0004_one_verdict.sql")),
         (5, "incremental_results", include_str!("../../sql/migrations/0005_incremental_results.sql")),
+        (6, "dba_maintenance", include_str!("../../sql/migrations/0006_dba_maintenance.sql")),
     ];
 
 pub fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {

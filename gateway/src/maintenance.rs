@@ -1,7 +1,9 @@
 //! The periodic maintenance task: daily event partitions ahead and retention, and the
 //! results: rollups and snapshots refreshed (`ab.refresh_results()`), then the guardrails
 //! checked. A significant breach is logged as an alert each refresh while it lasts, and an
-//! experiment configured with `auto_pause` is paused.
+//! experiment configured with `auto_pause` is paused. When pg_cron runs the partition
+//! maintenance or the refresh (`ab.schedule_maintenance()`), the gateway skips that work and
+//! still checks the guardrails.
 
 use deadpool_postgres::Pool;
 use std::time::Duration;
@@ -28,8 +30,24 @@ pub async fn run(pool: Pool, settings: ServeSettings, metrics: Metrics) {
     }
 }
 
+/// The pg_cron jobs of `ab.schedule_maintenance()`.
+const CRON_PARTITIONS_JOB: &str = "ab_maintain_event_partitions";
+const CRON_REFRESH_JOB: &str = "ab_refresh_results";
+
+async fn scheduled_in_cron(client: &deadpool_postgres::Client, job: &str) -> Result<bool, String> {
+    let row = client.query_one("SELECT ab.maintenance_job_scheduled($1)", &[&job]).await.map_err(|e| e.to_string())?;
+    let scheduled = row.get(0);
+    if scheduled {
+        tracing::debug!(job, "pg_cron runs this maintenance; skipped here");
+    }
+    Ok(scheduled)
+}
+
 async fn maintain_partitions(pool: &Pool, settings: &ServeSettings) -> Result<(), String> {
     let client = pool.get().await.map_err(|e| e.to_string())?;
+    if scheduled_in_cron(&client, CRON_PARTITIONS_JOB).await? {
+        return Ok(());
+    }
     let rows = client
         .query(
             "SELECT action, partition_name FROM ab.maintain_event_partitions($1, $2)",
@@ -45,9 +63,11 @@ async fn maintain_partitions(pool: &Pool, settings: &ServeSettings) -> Result<()
 
 async fn refresh_results(pool: &Pool, metrics: &Metrics) -> Result<(), String> {
     let client = pool.get().await.map_err(|e| e.to_string())?;
-    let started = std::time::Instant::now();
-    client.execute("SELECT ab.refresh_results()", &[]).await.map_err(|e| e.to_string())?;
-    metrics.results_refresh_seconds.set(started.elapsed().as_secs_f64());
+    if !scheduled_in_cron(&client, CRON_REFRESH_JOB).await? {
+        let started = std::time::Instant::now();
+        client.execute("SELECT ab.refresh_results()", &[]).await.map_err(|e| e.to_string())?;
+        metrics.results_refresh_seconds.set(started.elapsed().as_secs_f64());
+    }
     let breaches = client
         .query(
             "SELECT g.experiment_id, g.metric_id, g.treatment_id, g.rel_lift, g.threshold,

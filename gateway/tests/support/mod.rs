@@ -31,7 +31,7 @@ impl Database {
         admin.batch_execute(&format!("CREATE DATABASE {database}")).unwrap();
         let db = Self { url: format!("{server} dbname={database}") };
         let output = db.cli(&["migrate"]);
-        assert!(output.contains("applied migrations [1, 2, 3, 4, 5]"), "{output}");
+        assert!(output.contains("applied migrations [1, 2, 3, 4, 5, 6]"), "{output}");
         db
     }
 
@@ -69,15 +69,23 @@ const CLUSTER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg
 pub const OWN_CLUSTER_PORT: &str = "54339";
 
 /// A private cluster for tests that stop Postgres (so other tests keep theirs), stopped
-/// when the test ends however it ends. One test at a time may use it.
-pub struct OwnCluster;
+/// when the test ends however it ends. One test at a time may use it; `start_in` gives a
+/// test a cluster of its own (its own settings, such as preloaded libraries).
+pub struct OwnCluster {
+    dir: &'static str,
+    port: &'static str,
+}
 
 impl OwnCluster {
     pub fn run(action: &str) {
+        Self::run_in("/tmp/pg_ab_own", OWN_CLUSTER_PORT, action);
+    }
+
+    pub fn run_in(dir: &str, port: &str, action: &str) {
         let status = Command::new("bash")
             .args([CLUSTER_SCRIPT, action])
-            .env("PG_AB_DIR", "/tmp/pg_ab_own")
-            .env("PG_AB_PORT", OWN_CLUSTER_PORT)
+            .env("PG_AB_DIR", dir)
+            .env("PG_AB_PORT", port)
             .stdout(std::process::Stdio::null())
             .status()
             .unwrap();
@@ -85,14 +93,18 @@ impl OwnCluster {
     }
 
     pub fn start() -> Self {
-        Self::run("start");
-        OwnCluster
+        Self::start_in("/tmp/pg_ab_own", OWN_CLUSTER_PORT)
+    }
+
+    pub fn start_in(dir: &'static str, port: &'static str) -> Self {
+        Self::run_in(dir, port, "start");
+        OwnCluster { dir, port }
     }
 }
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        Self::run("stop");
+        Self::run_in(self.dir, self.port, "stop");
     }
 }
 
