@@ -3,7 +3,9 @@
 # so the growth is on record), created through the API, each targeting one of 100 segments, so
 # a user is eligible for about N/100 of them. For each N: creation time, /assign p50/p99 for one
 # named experiment and for all eligible ones (wrk, 1 thread, 4 connections), how long a start
-# takes to reach assignment, the gateway's memory, and one results refresh.
+# takes to reach assignment, the gateway's memory, and results refresh ticks: after the
+# benchmark's traffic (every experiment has new exposures), with nothing new, and after new
+# exposures and events for 1% of the experiments (the case a tick must keep under 5 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,9 +57,25 @@ for N in ${BENCH_SCALE_SIZES:-1000 10000}; do
   echo "gateway memory: $(( $(ps -o rss= -p $GATEWAY_PID) / 1024 )) MiB"
 
   until [ "$(curl -sf $BASE/metrics | awk '$1 == "ab_exposure_spool_unflushed_bytes" {print $2}')" = 0 ]; do sleep 0.2; done
-  refresh_ms=$(psql -qAtX "$DB" -c '\timing on' -c 'SELECT ab.refresh_rollups(interval '"'"'0 s'"'"')' -c 'SELECT ab.refresh_results()' \
-    | awk '/^Time:/ {sum += $2} END {print sum}')
-  echo "one results tick (rollups + snapshots) over $(psql -qAtX "$DB" -c 'SELECT count(*) FROM ab.exposures') exposures: ${refresh_ms} ms"
+  # One tick as the gateway runs it; prints its milliseconds and how many experiments it recomputed.
+  tick() {
+    psql -qAtX "$DB" -c '\timing on' -c "SELECT ab.refresh_results('0 s')" -c '\timing off' \
+      -c "SELECT count(*) || ' experiments recomputed' FROM ab.srm WHERE computed_at = (SELECT max(computed_at) FROM ab.srm)" \
+      | awk '/^Time:/ {ms = $2} /recomputed/ {what = $0} END {printf "%s ms (%s)", ms, what}'
+  }
+  rollups_ms=$(psql -qAtX "$DB" -c '\timing on' -c "SELECT ab.refresh_rollups('0 s')" | awk '/^Time:/ {print $2}')
+  echo "rollups of the traffic's exposures: ${rollups_ms} ms"
+  echo "then the results tick ($(psql -qAtX "$DB" -c 'SELECT count(*) FROM ab.exposures') exposures, every experiment new data): $(tick)"
+  echo "results tick with nothing new: $(tick)"
+  # 1% of the experiments receive 1,000 new users and a purchase from every third of them.
+  psql -qX "$DB" -c "
+    INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
+    SELECT 'scale-' || i, 'fresh-' || i || '-' || k, CASE WHEN k % 2 = 0 THEN 'control' ELSE 'treatment' END, now() - interval '1 minute'
+    FROM generate_series(0, $N / 100 - 1) i, generate_series(1, 1000) k;
+    INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics)
+    SELECT now(), 'fresh-' || i || '-' || k, 'purchase', 'fresh-' || i || '-' || k, jsonb_build_object('amount', k % 50)
+    FROM generate_series(0, $N / 100 - 1) i, generate_series(1, 1000, 3) k;" >/dev/null
+  echo "results tick after new data for $((N / 100)) experiments: $(tick) (goal: < 5 s)"
   kill $GATEWAY_PID; wait $GATEWAY_PID 2>/dev/null || true
   rm -rf "$SPOOL"
 done

@@ -1,6 +1,7 @@
 """Creates and starts N experiments through the gateway's API over one keep-alive
 connection, as the seed-scale benchmark needs: experiment i targets segment i % 100 (one
-in a thousand targets nobody), so a user is eligible for about N/100 + N/1000 of them.
+in a thousand targets nobody), so a user is eligible for about N/100 + N/1000 of them. Each
+measures a conversion and a revenue sum of `purchase` events, so each has results to refresh.
 Usage: create_experiments.py BASE_URL ADMIN_TOKEN N. Prints the seconds it took."""
 
 import http.client
@@ -27,6 +28,10 @@ for i in range(count):
     config = {
         "id": f"scale-{i}",
         "variants": [{"id": "control", "weight": 0.5, "is_control": True}, {"id": "treatment", "weight": 0.5}],
+        "metrics": [
+            {"id": "purchase", "kind": "conversion", "event_type": "purchase"},
+            {"id": "revenue", "kind": "continuous", "event_type": "purchase", "field": "amount"},
+        ],
     }
     if i % 1000:
         config["targeting"] = [{"attribute": "segment", "in": [f"seg-{i % 100}"]}]

@@ -299,6 +299,69 @@ COMMENT ON VIEW ab.sample_size_progress IS 'Required users per variant from the 
 COMMENT ON COLUMN ab.sample_size_progress.units_smallest_arm IS 'Users exposed in the smallest arm: the experiment is powered when it reaches required_per_variant.';
 COMMENT ON COLUMN ab.sample_size_progress.days_left IS 'Days until the smallest arm reaches the required size at its rate so far; NULL before any exposure.';
 
+-- ab.refresh_rollups as in 0002, but reaching the rollups of new events' users before the
+-- metrics' definitions.
+CREATE OR REPLACE FUNCTION ab.refresh_rollups(settle interval DEFAULT '5 seconds')
+RETURNS TABLE (new_exposure_rows int8, updated_rows int8) LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+    mark ab.rollup_watermark;
+    upto timestamptz := now() - settle;
+BEGIN
+    SELECT * INTO mark FROM ab.rollup_watermark FOR UPDATE;
+    IF upto <= mark.events_until THEN
+        new_exposure_rows := 0; updated_rows := 0; RETURN NEXT; RETURN;
+    END IF;
+
+    -- The new events' users' rollups first, then the metrics' definitions: joined in one step,
+    -- the planner walked every experiment's definitions and rollups (7.6 s at 10,000
+    -- experiments for 33k new events).
+    WITH touched AS MATERIALIZED (
+        SELECT m.experiment_id, m.metric_id, m.user_id, m.first_exposed_at, ev.event_type, ev.event_time, ev.metrics
+        FROM ab.events ev
+        JOIN ab.user_metrics m ON m.user_id = ev.user_id
+        WHERE ev.received_at > mark.events_until AND ev.received_at <= upto
+    ), fresh AS (
+        SELECT t.experiment_id, t.metric_id, t.user_id,
+               count(*) FILTER (WHERE t.event_time >= t.first_exposed_at) AS events,
+               coalesce(sum((t.metrics->>d.field)::float8) FILTER (WHERE t.event_time >= t.first_exposed_at), 0) AS value_sum,
+               count(t.metrics->>d.field) FILTER (WHERE t.event_time >= t.first_exposed_at) AS value_count,
+               count(*) FILTER (WHERE t.event_time < t.first_exposed_at) AS pre_events,
+               coalesce(sum((t.metrics->>d.field)::float8) FILTER (WHERE t.event_time < t.first_exposed_at), 0) AS pre_value_sum,
+               count(t.metrics->>d.field) FILTER (WHERE t.event_time < t.first_exposed_at) AS pre_value_count
+        FROM touched t
+        JOIN ab.metric_definitions d ON d.experiment_id = t.experiment_id AND d.metric_id = t.metric_id AND d.event_type = t.event_type
+        WHERE t.event_time >= t.first_exposed_at - make_interval(days => coalesce(d.covariate_days, 0))
+        GROUP BY 1, 2, 3
+    )
+    UPDATE ab.user_metrics m SET
+        events = m.events + f.events, value_sum = m.value_sum + f.value_sum, value_count = m.value_count + f.value_count,
+        pre_events = m.pre_events + f.pre_events, pre_value_sum = m.pre_value_sum + f.pre_value_sum,
+        pre_value_count = m.pre_value_count + f.pre_value_count
+    FROM fresh f
+    WHERE m.experiment_id = f.experiment_id AND m.metric_id = f.metric_id AND m.user_id = f.user_id;
+    GET DIAGNOSTICS updated_rows = ROW_COUNT;
+
+    INSERT INTO ab.user_metrics
+    SELECT x.experiment_id, d.metric_id, x.user_id, x.variant_id, x.first_exposed_at,
+           count(ev.*) FILTER (WHERE ev.event_time >= x.first_exposed_at),
+           coalesce(sum((ev.metrics->>d.field)::float8) FILTER (WHERE ev.event_time >= x.first_exposed_at), 0),
+           count(ev.metrics->>d.field) FILTER (WHERE ev.event_time >= x.first_exposed_at),
+           count(ev.*) FILTER (WHERE ev.event_time < x.first_exposed_at),
+           coalesce(sum((ev.metrics->>d.field)::float8) FILTER (WHERE ev.event_time < x.first_exposed_at), 0),
+           count(ev.metrics->>d.field) FILTER (WHERE ev.event_time < x.first_exposed_at)
+    FROM ab.exposures x
+    JOIN ab.metric_definitions d ON d.experiment_id = x.experiment_id
+    LEFT JOIN ab.events ev ON ev.user_id = x.user_id AND ev.event_type = d.event_type
+         AND ev.received_at <= upto
+         AND ev.event_time >= x.first_exposed_at - make_interval(days => coalesce(d.covariate_days, 0))
+    WHERE x.recorded_at > mark.exposures_until AND x.recorded_at <= upto
+    GROUP BY x.experiment_id, d.metric_id, x.user_id, x.variant_id, x.first_exposed_at
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS new_exposure_rows = ROW_COUNT;
+
+    UPDATE ab.rollup_watermark SET events_until = upto, exposures_until = upto, refreshed_at = now();
+    RETURN NEXT;
+END $$;
 -- Rollups, then only the experiments that changed. One refresh at a time (the watermark row
 -- stays locked to the end), so each window of exposures is counted once. Readers keep reading
 -- the previous rows until the transaction commits.
@@ -330,11 +393,15 @@ BEGIN
 
     IF changed IS NOT NULL THEN
         DELETE FROM ab.variant_metrics WHERE experiment_id = ANY (changed);
-        INSERT INTO ab.variant_metrics SELECT *, now() FROM ab.variant_metrics_live WHERE experiment_id = ANY (changed);
+        -- One experiment at a time: an equality reaches the experiments' index through the
+        -- views (an ANY over the array does not, and the plan would walk every experiment).
+        INSERT INTO ab.variant_metrics
+        SELECT v.*, now() FROM unnest(changed) c(id) CROSS JOIN LATERAL (SELECT * FROM ab.variant_metrics_live WHERE experiment_id = c.id) v;
         DELETE FROM ab.results WHERE experiment_id = ANY (changed);
         INSERT INTO ab.results SELECT *, now() FROM ab.compute_results(changed);
         DELETE FROM ab.srm WHERE experiment_id = ANY (changed);
-        INSERT INTO ab.srm SELECT *, now() FROM ab.srm_live WHERE experiment_id = ANY (changed);
+        INSERT INTO ab.srm
+        SELECT v.*, now() FROM unnest(changed) c(id) CROSS JOIN LATERAL (SELECT * FROM ab.srm_live WHERE experiment_id = c.id) v;
         -- Today's points of comparisons that no longer exist (a metric or arm removed), and
         -- the history of deleted experiments.
         DELETE FROM ab.results_daily d
