@@ -7,7 +7,15 @@ use ab_core::assign;
 use ab_core::simulation::SplitMix64;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use std::path::Path;
 use std::sync::Arc;
+
+/// Rows per generated batch. A batch's rows depend on where it starts, so whatever writes the
+/// sample (Parquet files, a test's Postgres table) cuts it at these boundaries.
+pub const BATCH_ROWS: u64 = 65_536;
 
 /// The table's columns: `user_id, experiment, variant, converted, revenue, pre_revenue`.
 pub fn schema() -> SchemaRef {
@@ -56,4 +64,35 @@ pub fn batch(first: u64, count: usize, experiments: i32, seed: u64) -> RecordBat
         Arc::new(Float64Array::from(pre_revenue)),
     ];
     RecordBatch::try_new(schema(), columns).expect("columns match the schema")
+}
+
+/// The whole sample of `users` rows, batch by batch (`BATCH_ROWS` each).
+pub fn batches(users: u64, experiments: i32, seed: u64) -> impl Iterator<Item = RecordBatch> {
+    (0..users).step_by(BATCH_ROWS as usize).map(move |first| batch(first, BATCH_ROWS.min(users - first) as usize, experiments, seed))
+}
+
+/// Writes the sample as Snappy Parquet: one file at `path`, or for `files > 1` a directory
+/// `path` of that many files (`part-00000.parquet`, …) splitting the rows about evenly at
+/// batch boundaries, as a dataset for `ab-sql` and a cluster.
+pub fn write_parquet(path: &Path, users: u64, experiments: i32, seed: u64, files: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let create = |file: &Path| -> Result<ArrowWriter<std::fs::File>, Box<dyn std::error::Error>> {
+        let handle = std::fs::File::create(file).map_err(|e| format!("cannot create {}: {e}", file.display()))?;
+        Ok(ArrowWriter::try_new(handle, schema(), Some(properties.clone()))?)
+    };
+    if files <= 1 {
+        let mut writer = create(path)?;
+        batches(users, experiments, seed).try_for_each(|batch| writer.write(&batch))?;
+        writer.close()?;
+        return Ok(());
+    }
+    std::fs::create_dir_all(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let total_batches = users.div_ceil(BATCH_ROWS);
+    let mut writers = (0..files).map(|k| create(&path.join(format!("part-{k:05}.parquet")))).collect::<Result<Vec<_>, _>>()?;
+    for (index, batch) in batches(users, experiments, seed).enumerate() {
+        // Consecutive batches to a file, files differing by at most one batch.
+        writers[(index as u64 * files / total_batches.max(1)) as usize].write(&batch)?;
+    }
+    writers.into_iter().try_for_each(|writer| writer.close().map(drop))?;
+    Ok(())
 }

@@ -10,6 +10,7 @@
 
 mod aggregates;
 mod args;
+pub mod cli;
 pub mod example;
 mod results;
 mod scalars;

@@ -1,18 +1,15 @@
-//! `ab-example-data PATH [--users N] [--experiments K]`: writes the sample experiment
-//! (`ab_datafusion::example`) as a Parquet file, for `ab-sql` and the benchmarks.
+//! `ab-example-data PATH [--users N] [--experiments K] [--files F]`: writes the sample
+//! experiment (`ab_datafusion::example`) as a Parquet file, or as a directory of F files, for
+//! `ab-sql`, a cluster and the benchmarks.
 
 use ab_datafusion::example;
 use clap::Parser;
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::Compression;
-use datafusion::parquet::file::properties::WriterProperties;
-use std::fs::File;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(about = "Write pg_ab's sample experiment as Parquet")]
 struct Args {
-    /// The Parquet file to write.
+    /// The Parquet file to write (a directory with --files above 1).
     path: std::path::PathBuf,
     /// Users in the sample.
     #[arg(long, default_value_t = 300_000)]
@@ -23,9 +20,10 @@ struct Args {
     /// Seed of the generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Split the rows over this many files in the directory PATH.
+    #[arg(long, default_value_t = 1)]
+    files: u64,
 }
-
-const BATCH_ROWS: u64 = 65_536;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -33,25 +31,11 @@ fn main() -> ExitCode {
         eprintln!("ab-example-data: error: --experiments must be at least 1");
         return ExitCode::from(2);
     }
-    match write(&args) {
+    match example::write_parquet(&args.path, args.users, args.experiments, args.seed, args.files) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("ab-example-data: error: {error}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn write(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let file = File::create(&args.path).map_err(|e| format!("cannot create {}: {e}", args.path.display()))?;
-    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-    let mut writer = ArrowWriter::try_new(file, example::schema(), Some(properties))?;
-    let mut first = 0;
-    while first < args.users {
-        let count = BATCH_ROWS.min(args.users - first);
-        writer.write(&example::batch(first, count as usize, args.experiments, args.seed))?;
-        first += count;
-    }
-    writer.close()?;
-    Ok(())
 }

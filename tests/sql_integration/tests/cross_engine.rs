@@ -8,8 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use postgres::Client;
-use sql_integration::connect;
-use std::io::Write;
+use sql_integration::{connect, load_example};
 
 const USERS: u64 = 120_000;
 const EXPERIMENTS: i32 = 3;
@@ -21,32 +20,7 @@ fn load_both(client: &mut Client, parquet: &std::path::Path) {
     batches.iter().for_each(|batch| writer.write(batch).expect("write"));
     writer.close().expect("close");
 
-    client
-        .batch_execute(
-            "DROP TABLE IF EXISTS cross_users;
-             CREATE TABLE cross_users (user_id text, experiment int4, variant text, converted bool, revenue float8, pre_revenue float8);",
-        )
-        .expect("create table");
-    let mut copy = client.copy_in("COPY cross_users FROM STDIN").expect("copy");
-    for batch in &batches {
-        let column = |i: usize| batch.column(i);
-        for row in 0..batch.num_rows() {
-            // `{:?}` prints the shortest decimal that parses back to the same f64.
-            writeln!(
-                copy,
-                "{}\t{}\t{}\t{}\t{:?}\t{:?}",
-                column(0).as_string::<i32>().value(row),
-                column(1).as_primitive::<Int32Type>().value(row),
-                column(2).as_string::<i32>().value(row),
-                if column(3).as_boolean().value(row) { "t" } else { "f" },
-                column(4).as_primitive::<Float64Type>().value(row),
-                column(5).as_primitive::<Float64Type>().value(row),
-            )
-            .expect("copy row");
-        }
-    }
-    copy.finish().expect("copy finish");
-    client.batch_execute("ANALYZE cross_users").expect("analyze");
+    load_example(client, "cross_users", batches);
 }
 
 /// The Postgres client is synchronous, so DataFusion's async calls get a runtime of their own.
