@@ -34,9 +34,16 @@ if ! "$PG_REGRESS" --use-existing --host=127.0.0.1 --port="${PG_AB_PORT:-54329}"
 fi
 regress_passed=$(echo $tests | wc -w)
 
+printf '\n== the Debian package: dpkg install into a private root, CREATE EXTENSION, dpkg -r\n'
+PACKAGE_LOG=$(mktemp)
+scripts/test_package.sh | tee "$PACKAGE_LOG"
+package_passed=$(awk '/^[0-9]+ passed$/ {print $1}' "$PACKAGE_LOG")
+rm -f "$PACKAGE_LOG"
+
 printf '\n== schemathesis: the gateway against its OpenAPI document\n'
 tests/schemathesis/run.sh
 schemathesis_passed=1
 
-printf '\ncargo test: %s passed; pg_regress: %s passed; schemathesis: %s passed\n' "$cargo_passed" "$regress_passed" "$schemathesis_passed"
-echo "$((cargo_passed + regress_passed + schemathesis_passed)) passed, 0 failed"
+printf '\ncargo test: %s passed; pg_regress: %s passed; package: %s passed; schemathesis: %s passed\n' \
+  "$cargo_passed" "$regress_passed" "$package_passed" "$schemathesis_passed"
+echo "$((cargo_passed + regress_passed + package_passed + schemathesis_passed)) passed, 0 failed"
