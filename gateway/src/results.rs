@@ -1,7 +1,8 @@
 //! An experiment's results as one JSON document, read from the snapshots the maintenance
-//! task refreshes (ab.variant_metrics, ab.results, ab.srm) and the views over them
-//! (ab.guardrails, ab.sample_size_progress), plus a recommendation. The numbers are the
-//! extension's; this module only arranges them and decides what to say about them.
+//! task refreshes (ab.variant_metrics, ab.results, ab.srm), the views over them
+//! (ab.guardrails, ab.sample_size_progress) and their history (ab.results_daily,
+//! ab.exposures_daily), plus a recommendation. The numbers are the extension's; this module
+//! only arranges them and decides what to say about them.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -20,9 +21,18 @@ pub struct Results {
     /// ab.variant_metrics rows: per variant and metric.
     #[schema(value_type = Vec<Object>)]
     pub variant_metrics: Vec<Value>,
-    /// ab.results rows: each treatment against control, per metric.
+    /// ab.results rows: each treatment against control, per metric. `analysis` says whether
+    /// `p_value`, `holm_p_value` and the intervals are fixed-horizon or always-valid
+    /// ("sequential"); `chance_to_win` is the posterior probability that the treatment is better.
     #[schema(value_type = Vec<Object>)]
     pub comparisons: Vec<Value>,
+    /// Each comparison over time: its cumulative figures as of the last refresh of each UTC day
+    /// (ab.results_daily), ordered like `comparisons` (by metric, then treatment). The last point
+    /// of a current comparison is today's, the figures of `comparisons`.
+    pub daily: Vec<ComparisonSeries>,
+    /// Users first exposed per variant and UTC day (ab.exposures_daily), variants in
+    /// configuration order, days in order; a day without exposures is left out.
+    pub exposures_daily: Vec<VariantExposures>,
     /// The ab.srm row, null before any exposure.
     #[schema(value_type = Object)]
     pub srm: Value,
@@ -32,6 +42,33 @@ pub struct Results {
     #[schema(value_type = Object)]
     pub sample_size: Value,
     pub recommendation: Recommendation,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComparisonSeries {
+    pub metric_id: String,
+    pub treatment_id: String,
+    /// The ab.results_daily rows of this comparison, oldest day first, without experiment_id,
+    /// metric_id and treatment_id: `day` (the UTC date), then `units_control`, `rel_lift`,
+    /// `rel_ci_low`, `p_value`, `significant`, `analysis`, `chance_to_win`, … meaning what
+    /// they mean in `comparisons`, and `computed_at`.
+    #[schema(value_type = Vec<Object>)]
+    pub points: Vec<Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VariantExposures {
+    pub variant_id: String,
+    pub days: Vec<DailyUnits>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DailyUnits {
+    /// The UTC day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub day: String,
+    /// Users first exposed that day.
+    pub units: i64,
 }
 
 #[derive(Serialize, ToSchema, Debug, PartialEq)]
@@ -53,11 +90,57 @@ async fn rows(client: &impl GenericClient, sql: &str, id: &str) -> Result<Vec<Va
     Ok(rows.iter().map(|row| row.get::<_, Value>(0)).collect())
 }
 
+/// Each comparison's days (ab.results_daily), one series per comparison.
+async fn daily(client: &impl GenericClient, id: &str) -> Result<Vec<ComparisonSeries>, ApiError> {
+    let rows = client
+        .query(
+            "SELECT metric_id, treatment_id, to_jsonb(d) - 'experiment_id' - 'metric_id' - 'treatment_id'
+             FROM ab.results_daily d WHERE experiment_id = $1 ORDER BY metric_id, treatment_id, day",
+            &[&id],
+        )
+        .await?;
+    let mut series: Vec<ComparisonSeries> = Vec::new();
+    for row in &rows {
+        let (metric_id, treatment_id): (String, String) = (row.get(0), row.get(1));
+        match series.last_mut() {
+            Some(last) if last.metric_id == metric_id && last.treatment_id == treatment_id => last.points.push(row.get(2)),
+            _ => series.push(ComparisonSeries { metric_id, treatment_id, points: vec![row.get(2)] }),
+        }
+    }
+    Ok(series)
+}
+
+/// Each variant's days of first exposures (ab.exposures_daily), every variant listed.
+async fn exposures_daily(client: &impl GenericClient, id: &str) -> Result<Vec<VariantExposures>, ApiError> {
+    let rows = client
+        .query(
+            "SELECT v.variant_id, d.day::text, d.units
+             FROM ab.variants v
+             LEFT JOIN ab.exposures_daily d ON d.experiment_id = v.experiment_id AND d.variant_id = v.variant_id
+             WHERE v.experiment_id = $1 ORDER BY v.position, d.day",
+            &[&id],
+        )
+        .await?;
+    let mut variants: Vec<VariantExposures> = Vec::new();
+    for row in &rows {
+        let variant_id: String = row.get(0);
+        if variants.last().is_none_or(|last| last.variant_id != variant_id) {
+            variants.push(VariantExposures { variant_id, days: Vec::new() });
+        }
+        if let (Some(day), Some(units)) = (row.get::<_, Option<String>>(1), row.get::<_, Option<i64>>(2)) {
+            variants.last_mut().expect("pushed above").days.push(DailyUnits { day, units });
+        }
+    }
+    Ok(variants)
+}
+
 pub async fn load(client: &impl GenericClient, id: &str) -> Result<Results, ApiError> {
     let experiment = store::get(client, id).await?;
     let variant_metrics =
         rows(client, "SELECT * FROM ab.variant_metrics WHERE experiment_id = $1 ORDER BY metric_id, variant_id", id).await?;
     let comparisons = rows(client, "SELECT * FROM ab.results WHERE experiment_id = $1 ORDER BY metric_id, treatment_id", id).await?;
+    let daily = daily(client, id).await?;
+    let exposures_daily = exposures_daily(client, id).await?;
     let srm = rows(client, "SELECT * FROM ab.srm WHERE experiment_id = $1", id).await?.pop().unwrap_or(Value::Null);
     let guardrails =
         rows(client, "SELECT * FROM ab.guardrails WHERE experiment_id = $1 ORDER BY metric_id, treatment_id", id).await?;
@@ -70,7 +153,18 @@ pub async fn load(client: &impl GenericClient, id: &str) -> Result<Results, ApiE
         .map(str::to_owned);
     let primary = experiment.config.metrics.first().map(|m| m.id.clone());
     let recommendation = recommend(primary, &comparisons, &srm, &guardrails, &sample_size);
-    Ok(Results { experiment, computed_at, variant_metrics, comparisons, srm, guardrails, sample_size, recommendation })
+    Ok(Results {
+        experiment,
+        computed_at,
+        variant_metrics,
+        comparisons,
+        daily,
+        exposures_daily,
+        srm,
+        guardrails,
+        sample_size,
+        recommendation,
+    })
 }
 
 /// Ship the treatment with the largest significant (Holm) improvement on the primary metric,

@@ -24,22 +24,26 @@ fn load_experiment(db: &Database, config: &Value) {
         .unwrap();
 }
 
-fn load_rows(db: &Database, exposures: &[Value], events: &[Value]) {
+/// Loads exposures of the fixture's users into each of `experiments` and the events (once; they
+/// belong to users, not experiments). `batch` keeps the events' dedup keys apart across calls.
+fn load_rows(db: &Database, experiments: &[&str], exposures: &[Value], events: &[Value], batch: &str) {
     let mut client = db.connect();
-    client
-        .execute(
-            "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
-             SELECT 'fixture', x->>'user_id', x->>'variant_id', (x->>'first_exposed_at')::timestamptz
-             FROM jsonb_array_elements($1::text::jsonb) x",
-            &[&Value::Array(exposures.to_vec()).to_string()],
-        )
-        .unwrap();
+    for experiment in experiments {
+        client
+            .execute(
+                "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
+                 SELECT $2, x->>'user_id', x->>'variant_id', (x->>'first_exposed_at')::timestamptz
+                 FROM jsonb_array_elements($1::text::jsonb) x",
+                &[&Value::Array(exposures.to_vec()).to_string(), experiment],
+            )
+            .unwrap();
+    }
     client
         .execute(
             "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics)
-             SELECT (e->>'event_time')::timestamptz, e->>'user_id', e->>'event_type', 'fixture-' || n, e->'metrics'
+             SELECT (e->>'event_time')::timestamptz, e->>'user_id', e->>'event_type', 'fixture-' || $2 || '-' || n, e->'metrics'
              FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(e, n)",
-            &[&Value::Array(events.to_vec()).to_string()],
+            &[&Value::Array(events.to_vec()).to_string(), &batch],
         )
         .unwrap();
 }
@@ -74,9 +78,9 @@ fn views_match_the_reference_after_incremental_refreshes() {
     load_experiment(&db, &fixture["config"]);
     let (exposures, events) = (fixture["exposures"].as_array().unwrap(), fixture["events"].as_array().unwrap());
     let (x_half, e_half) = (exposures.len() / 2, events.len() / 3);
-    load_rows(&db, &exposures[..x_half], &events[..e_half]);
+    load_rows(&db, &["fixture"], &exposures[..x_half], &events[..e_half], "1");
     db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
-    load_rows(&db, &exposures[x_half..], &events[e_half..]);
+    load_rows(&db, &["fixture"], &exposures[x_half..], &events[e_half..], "2");
     // Several gateways refreshing at once: the rollups take their watermark row first, so
     // the refreshes run one after the other, none fails and nothing is counted twice.
     std::thread::scope(|scope| {
@@ -241,12 +245,47 @@ fn strip(object: &Value, keys: &[&str]) -> Value {
     object
 }
 
+/// The fixture experiment and a sequential copy of it (`fixture_seq`: the same users and events,
+/// `"analysis": "sequential"`), fed one cohort at a time (the users first exposed on one of the
+/// fixture's three days, with all their events; purchases come days after exposure, so cutting
+/// events at each day's end would leave the first days without any) with a refresh after each,
+/// as the gateway's ticks would over three days. A refresh writes only today's point of
+/// ab.results_daily, so the test itself dates each day's points back (an UPDATE of the table)
+/// before the next cohort is loaded; ab.exposures_daily, dated by the fixture's first exposures
+/// in November, is moved as a whole so that its last day is today. Every comparison then has
+/// three daily points, today − 2 … today, computed by the real refresh.
 fn seeded_gateway(name: &str) -> (Database, Gateway) {
     let fixture = fixture();
     let db = Database::fresh(name);
+    let mut sequential = fixture["config"].clone();
+    for (field, value) in [("id", "fixture_seq"), ("salt", "fixture-seq-salt"), ("name", "Results fixture, sequential"), ("analysis", "sequential")] {
+        sequential[field] = value.into();
+    }
     load_experiment(&db, &fixture["config"]);
-    load_rows(&db, fixture["exposures"].as_array().unwrap(), fixture["events"].as_array().unwrap());
-    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+    load_experiment(&db, &sequential);
+    let (exposures, events) = (fixture["exposures"].as_array().unwrap(), fixture["events"].as_array().unwrap());
+    let day = |at: &Value| at.as_str().unwrap()[..10].to_owned();
+    let days: Vec<String> = exposures.iter().map(|x| day(&x["first_exposed_at"])).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    assert_eq!(days.len(), 3, "the fixture's exposures span three days");
+    let cohort: std::collections::HashMap<&str, usize> = exposures
+        .iter()
+        .map(|x| (x["user_id"].as_str().unwrap(), days.iter().position(|d| *d == day(&x["first_exposed_at"])).unwrap()))
+        .collect();
+    let part_of_event = |e: &Value| cohort.get(e["user_id"].as_str().unwrap()).copied().unwrap_or(days.len() - 1);
+    let mut client = db.connect();
+    for (i, today) in days.iter().enumerate() {
+        let exposed: Vec<Value> = exposures.iter().filter(|x| day(&x["first_exposed_at"]) == *today).cloned().collect();
+        let happened: Vec<Value> = events.iter().filter(|e| part_of_event(e) == i).cloned().collect();
+        load_rows(&db, &["fixture", "fixture_seq"], &exposed, &happened, today);
+        client.batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+        let days_back = (days.len() - 1 - i) as i32;
+        client
+            .execute("UPDATE ab.results_daily SET day = day - $1::int WHERE day = (now() AT TIME ZONE 'UTC')::date", &[&days_back])
+            .unwrap();
+    }
+    client
+        .batch_execute("UPDATE ab.exposures_daily SET day = day + ((now() AT TIME ZONE 'UTC')::date - (SELECT max(day) FROM ab.exposures_daily))")
+        .unwrap();
     let gw = Gateway::start(&db, &[]);
     (db, gw)
 }
@@ -260,13 +299,58 @@ fn the_results_api_returns_the_views_and_a_recommendation() {
     let without_time = |rows: &Value| -> Vec<Value> {
         rows.as_array().unwrap().iter().map(|r| strip(r, &["computed_at"])).collect()
     };
-    let expected = Value::Array(db.rows("SELECT * FROM ab.results ORDER BY metric_id, treatment_id"));
+    let expected = Value::Array(db.rows("SELECT * FROM ab.results WHERE experiment_id = 'fixture' ORDER BY metric_id, treatment_id"));
     assert_eq!(without_time(&body["comparisons"]), without_time(&expected));
     assert_eq!(body["variant_metrics"].as_array().unwrap().len(), 9);
     assert_eq!(body["srm"]["observed"], serde_json::json!([384, 251, 265]));
     assert_eq!(body["guardrails"].as_array().unwrap().len(), 2);
     assert!(body["sample_size"]["required_per_variant"].is_i64());
     assert!(body["computed_at"].is_string());
+    for comparison in body["comparisons"].as_array().unwrap() {
+        assert_eq!(comparison["analysis"], "fixed");
+        assert!(comparison["chance_to_win"].as_f64().is_some_and(|p| p > 0.0 && p < 1.0), "{comparison}");
+    }
+    // Each comparison over time, as ab.results_daily has it, oldest day first; its last day is
+    // the comparison now.
+    let daily = body["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 6);
+    for (series, comparison) in daily.iter().zip(body["comparisons"].as_array().unwrap()) {
+        let (metric, treatment) = (series["metric_id"].as_str().unwrap(), series["treatment_id"].as_str().unwrap());
+        assert_eq!((metric, treatment), (comparison["metric_id"].as_str().unwrap(), comparison["treatment_id"].as_str().unwrap()));
+        let days = db.rows(&format!(
+            "SELECT * FROM ab.results_daily WHERE experiment_id = 'fixture' AND metric_id = '{metric}' AND treatment_id = '{treatment}' ORDER BY day"
+        ));
+        assert_eq!(days.len(), 3);
+        let expected: Vec<Value> = days.iter().map(|d| strip(d, &["experiment_id", "metric_id", "treatment_id"])).collect();
+        assert_eq!(series["points"], Value::Array(expected));
+        let today = series["points"].as_array().unwrap().last().unwrap();
+        for field in ["units_treatment", "rel_lift", "rel_ci_low", "rel_ci_high", "p_value", "significant", "chance_to_win"] {
+            assert_eq!(today[field], comparison[field], "{metric} {treatment} {field}");
+        }
+    }
+    // Users first exposed per variant and day, in configuration order; they add up to the SRM counts.
+    let exposures = body["exposures_daily"].as_array().unwrap();
+    let variants: Vec<&Value> = exposures.iter().map(|v| &v["variant_id"]).collect();
+    assert_eq!(variants, ["control", "b", "c"]);
+    for (variant, observed) in exposures.iter().zip(body["srm"]["observed"].as_array().unwrap()) {
+        let days = variant["days"].as_array().unwrap();
+        assert_eq!(days.len(), 3, "{variant}");
+        assert_eq!(days.iter().map(|d| d["units"].as_i64().unwrap()).sum::<i64>(), observed.as_i64().unwrap());
+        assert!(days.windows(2).all(|w| w[0]["day"].as_str() < w[1]["day"].as_str()), "{variant}");
+    }
+    // The sequential copy: always-valid verdicts, one verdict per row, today and every day before.
+    let (status, sequential) = gw.get("/api/v1/experiments/fixture_seq/results", Some(&gw.admin));
+    assert_eq!(status, 200, "{sequential}");
+    assert_eq!(sequential["experiment"]["analysis"], "sequential");
+    for comparison in sequential["comparisons"].as_array().unwrap() {
+        assert_eq!(comparison["analysis"], "sequential");
+        assert!(comparison["test"].as_str().unwrap().starts_with("ab_seq_verdicts_"), "{comparison}");
+        assert_eq!(excludes_zero(comparison, "ci_low", "ci_high"), comparison["significant"].as_bool(), "{comparison}");
+    }
+    for point in sequential["daily"].as_array().unwrap().iter().flat_map(|s| s["points"].as_array().unwrap()) {
+        assert_eq!(point["analysis"], "sequential");
+        assert_eq!(excludes_zero(point, "ci_low", "ci_high"), point["significant"].as_bool(), "{point}");
+    }
     // purchase: c is significantly worse after Holm, b is not significant: no winner yet.
     let recommendation = &body["recommendation"];
     assert_eq!(recommendation["decision"], "no_winner_yet", "{recommendation}");
@@ -300,39 +384,82 @@ fn chromium(args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-#[test]
-fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
-    let (db, gw) = seeded_gateway("results_page");
-    let page = gw.url(&format!("/experiments/fixture?token={}", gw.admin));
-    let dom = chromium(&["--dump-dom", &page]);
-    assert!(dom.contains("id=\"recommendation\""), "not the results page:\n{dom}");
+/// The opening tag of the element of `html` that starts at `at`.
+fn tag_at(html: &str, at: usize) -> &str {
+    &html[at..=at + html[at..].find('>').unwrap()]
+}
 
-    let results = db.rows("SELECT * FROM ab.results WHERE experiment_id = 'fixture'");
+/// The text of `html` from `marker` to the next `close`.
+fn section<'a>(html: &'a str, marker: &str, close: &str) -> &'a str {
+    let start = html.find(marker).unwrap_or_else(|| panic!("{marker} not on the page"));
+    &html[start..start + html[start..].find(close).unwrap()]
+}
+
+/// Checks the results page of `experiment`, as Chromium rendered it (`dom`), against the tables
+/// it is drawn from: every figure of ab.results, a ★ (and the colour of the lift-over-time
+/// points) exactly where the drawn interval excludes 0, chance to win, CUPED's variance
+/// reduction, one point per day of ab.results_daily in each comparison's time series, a bar
+/// per variant and day of ab.exposures_daily, and when it was computed, for people.
+fn check_page(db: &Database, dom: &str, experiment: &str) {
+    assert!(dom.contains("id=\"recommendation\""), "not the results page:\n{dom}");
+    let results = db.rows(&format!("SELECT * FROM ab.results WHERE experiment_id = '{experiment}'"));
+    assert_eq!(results.len(), 6);
     for row in &results {
-        let marker = format!("data-metric=\"{}\" data-treatment=\"{}\" data-diff=", row["metric_id"].as_str().unwrap(), row["treatment_id"].as_str().unwrap());
-        for (attr, field) in [("data-diff", "diff"), ("data-p-value", "p_value"), ("data-holm-p-value", "holm_p_value")] {
-            let shown: f64 = attribute(&dom, &marker, attr).unwrap_or_else(|| panic!("{marker} {attr} missing")).parse().unwrap();
+        let (metric, treatment) = (row["metric_id"].as_str().unwrap(), row["treatment_id"].as_str().unwrap());
+        let marker = format!("data-metric=\"{metric}\" data-treatment=\"{treatment}\" data-diff=");
+        for (attr, field) in [("data-diff", "diff"), ("data-p-value", "p_value"), ("data-holm-p-value", "holm_p_value"), ("data-chance-to-win", "chance_to_win")] {
+            let shown: f64 = attribute(dom, &marker, attr).unwrap_or_else(|| panic!("{marker} {attr} missing")).parse().unwrap();
             assert_eq!(shown, row[field].as_f64().unwrap(), "{marker} {field}");
         }
-        assert_eq!(attribute(&dom, &marker, "data-significant").unwrap(), row["significant"].to_string());
+        assert_eq!(attribute(dom, &marker, "data-significant").unwrap(), row["significant"].to_string());
+        assert_eq!(attribute(dom, &marker, "data-analysis").unwrap(), row["analysis"].as_str().unwrap());
+        let table_row = section(dom, &marker, "</tr>");
+        let chance = format!("<td class=\"chance\">{:.1}%</td>", row["chance_to_win"].as_f64().unwrap() * 100.0);
+        assert!(table_row.contains(&chance), "{marker}: chance to win not shown as {chance}: {table_row}");
+        if let Some(reduction) = row["cuped_variance_reduction"].as_f64() {
+            let card = section(dom, &format!("<div class=\"card\" data-metric=\"{metric}\""), "<h2>");
+            let marker = format!("data-treatment=\"{treatment}\" data-variance-reduction=");
+            let cuped = section(card, &marker, "</span>");
+            assert_eq!(attribute(card, &marker, "data-variance-reduction").unwrap().parse::<f64>().unwrap(), reduction);
+            assert!(cuped.contains(&format!("variance reduced by {:.1}%", reduction * 100.0)), "{cuped}");
+        }
         // One verdict: the row is starred exactly where the intervals it shows exclude 0.
-        let starred = {
-            let start = dom.find(&marker).unwrap();
-            let cell = &dom[start..start + dom[start..].find("</td>").unwrap()];
-            cell.contains('★')
-        };
+        let starred = section(dom, &marker, "</td>").contains('★');
         assert_eq!(starred, row["significant"].as_bool().unwrap(), "{marker}");
         for (low, high) in [("data-ci-low", "data-ci-high"), ("data-rel-ci-low", "data-rel-ci-high")] {
-            let shown = |name| attribute(&dom, &marker, name).filter(|v| !v.is_empty()).map(|v| v.parse::<f64>().unwrap());
+            let shown = |name| attribute(dom, &marker, name).filter(|v| !v.is_empty()).map(|v| v.parse::<f64>().unwrap());
             if let (Some(low), Some(high)) = (shown(low), shown(high)) {
                 assert_eq!(low > 0.0 || high < 0.0, starred, "{marker}: {low} … {high}");
             }
         }
+
+        // The lift over time: one point per day of ab.results_daily, coloured exactly where
+        // that day's drawn interval excludes 0.
+        let days = db.rows(&format!(
+            "SELECT * FROM ab.results_daily WHERE experiment_id = '{experiment}' AND metric_id = '{metric}' AND treatment_id = '{treatment}' ORDER BY day"
+        ));
+        assert_eq!(days.len(), 3);
+        let svg = section(dom, &format!("aria-label=\"Relative lift of {treatment} on {metric} per day"), "</svg>");
+        let points: Vec<&str> = svg.match_indices("<circle class=\"point").map(|(at, _)| tag_at(svg, at)).collect();
+        assert_eq!(points.len(), days.len(), "{metric} {treatment}: one point per day: {svg}");
+        for (point, day) in points.iter().zip(&days) {
+            let value = |name: &str| attribute(point, "class=", name).unwrap();
+            assert_eq!(value("data-day"), day["day"].as_str().unwrap());
+            assert_eq!(value("data-rel-lift").parse::<f64>().unwrap(), day["rel_lift"].as_f64().unwrap());
+            let significant = day["significant"].as_bool().unwrap();
+            assert_eq!(value("data-significant"), significant.to_string());
+            assert_eq!(value("class").contains("significant"), significant, "{metric} {treatment} {point}");
+            if let (Ok(low), Ok(high)) = (value("data-rel-ci-low").parse::<f64>(), value("data-rel-ci-high").parse::<f64>()) {
+                assert_eq!((low, high), (day["rel_ci_low"].as_f64().unwrap(), day["rel_ci_high"].as_f64().unwrap()));
+                assert_eq!(low > 0.0 || high < 0.0, significant, "{metric} {treatment} {point}");
+            }
+        }
+        assert!(svg.contains("<polygon class=\"band\""), "{metric} {treatment}: no interval band");
+        assert!(svg.contains("<polyline class=\"lift\""), "{metric} {treatment}: no lift line");
     }
     // One forest plot per metric, one interval per treatment.
     for metric in ["purchase", "revenue", "session_seconds"] {
-        let start = dom.find(&format!("data-metric=\"{metric}\"><line class=\"zero\"")).unwrap_or_else(|| panic!("no plot for {metric}"));
-        let svg = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+        let svg = section(dom, &format!("data-metric=\"{metric}\"><line class=\"zero\""), "</svg>");
         assert_eq!(svg.matches("<g class=\"interval").count(), 2, "{metric}: {svg}");
         for row in results.iter().filter(|r| r["metric_id"] == metric) {
             let marker = format!("data-treatment=\"{}\" data-rel-lift=", row["treatment_id"].as_str().unwrap());
@@ -341,8 +468,7 @@ fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
             let significant = attribute(svg, &marker, "class").unwrap().contains("significant");
             assert_eq!(significant, row["significant"].as_bool().unwrap(), "{metric} {marker}");
             // The drawn interval is the row's lift interval and excludes 0 exactly where a star is drawn.
-            let group = &svg[svg.find(&marker).unwrap()..];
-            let group = &group[..group.find("</g>").unwrap()];
+            let group = section(svg, &marker, "</g>");
             let (low, high) = (attribute(svg, &marker, "data-rel-ci-low").unwrap(), attribute(svg, &marker, "data-rel-ci-high").unwrap());
             assert_eq!((low.parse::<f64>().ok(), high.parse::<f64>().ok()), (row["rel_ci_low"].as_f64(), row["rel_ci_high"].as_f64()));
             if let (Ok(low), Ok(high)) = (low.parse::<f64>(), high.parse::<f64>()) {
@@ -352,9 +478,59 @@ fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
             }
         }
     }
+    // Users first exposed per day: a bar per variant and day, adding up to the exposures.
+    let exposures = db.rows(&format!("SELECT * FROM ab.exposures_daily WHERE experiment_id = '{experiment}'"));
+    let chart = section(dom, "id=\"exposures-daily\"", "</svg>");
+    let bars: Vec<&str> = chart.match_indices("<rect class=\"exposure\"").map(|(at, _)| tag_at(chart, at)).collect();
+    assert_eq!(bars.len(), exposures.len());
+    let drawn: i64 = bars.iter().map(|b| attribute(b, "class=", "data-units").unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(drawn, exposures.iter().map(|d| d["units"].as_i64().unwrap()).sum::<i64>());
+    assert_eq!(drawn, 900);
+
+    // Times for people, the exact UTC time on hover.
+    let computed = section(dom, "id=\"computed-at\"", "</span>");
+    assert!(computed.contains("computed <time") && (computed.contains("just now") || computed.contains(" min ago")), "{computed}");
+    assert!(attribute(computed, "datetime=", "title").is_some_and(|t| t.ends_with(" UTC")), "{computed}");
+    assert!(dom.contains(">2 days ago</time>"), "started two days ago");
     assert!(!dom.contains("id=\"srm-banner\""), "no SRM here");
-    assert!(dom.contains("id=\"sample-size\""));
+    assert!(!dom.contains("id=\"guardrail-banner\""), "no breach here");
+    assert!(section(dom, "id=\"sample-size\"", "</p>").contains(" users in the smallest arm"));
     assert!(dom.contains("http-equiv=\"refresh\""), "the page refreshes itself");
+}
+
+/// Screenshots of `page` in Chromium at each `(file name, window size)`, in the tests' scratch
+/// directory, and also in `$PG_AB_SCREENSHOTS` when set (`scripts/screenshots.sh` sets it to `docs/`).
+fn screenshots(page: &str, shots: &[(&str, &str)]) {
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&scratch).unwrap();
+    for (name, size) in shots {
+        let path = scratch.join(name);
+        let _ = std::fs::remove_file(&path);
+        chromium(&[&format!("--screenshot={}", path.display()), &format!("--window-size={size}"), page]);
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "{name} is not a screenshot");
+        if let Some(keep) = std::env::var_os("PG_AB_SCREENSHOTS") {
+            std::fs::copy(&path, std::path::Path::new(&keep).join(name)).unwrap();
+        }
+    }
+    eprintln!("screenshots in {}", scratch.display());
+}
+
+/// The page of `experiment` on a [`seeded_gateway`] in Chromium (its URL and DOM), checked by
+/// [`check_page`], with its analysis badge saying `analysis`.
+fn checked_page(name: &str, experiment: &str, analysis: &str) -> (Gateway, String, String) {
+    let (db, gw) = seeded_gateway(name);
+    let page = gw.url(&format!("/experiments/{experiment}?token={}", gw.admin));
+    let dom = chromium(&["--dump-dom", &page]);
+    check_page(&db, &dom, experiment);
+    assert_eq!(attribute(&dom, "id=\"analysis\"", "data-analysis").as_deref(), Some(analysis));
+    (gw, page, dom)
+}
+
+#[test]
+fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
+    let (gw, page, dom) = checked_page("results_page", "fixture", "fixed");
+    assert!(!dom.contains("always-valid") && !dom.contains("safe to peek"), "a fixed-horizon experiment claims always-valid figures");
 
     // Without the token the page asks for one.
     let denied = chromium(&["--dump-dom", &gw.url("/experiments/fixture")]);
@@ -362,16 +538,21 @@ fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
     let index = chromium(&["--dump-dom", &gw.url(&format!("/?token={}", gw.admin))]);
     assert!(index.contains("data-experiment=\"fixture\""), "{index}");
 
-    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    for (name, size) in [("results-laptop.png", "1366,2400"), ("results-phone.png", "390,3200")] {
-        let path = shots.join(name);
-        let _ = std::fs::remove_file(&path);
-        chromium(&[&format!("--screenshot={}", path.display()), &format!("--window-size={size}"), &page]);
-        let png = std::fs::read(&path).unwrap();
-        assert!(png.len() > 10_000 && png.starts_with(b"\x89PNG"), "{name} is not a screenshot");
+    screenshots(&page, &[("results-page.png", "1366,3250"), ("results-page-phone.png", "390,5500")]);
+}
+
+#[test]
+fn a_sequential_experiment_shows_always_valid_figures_labelled_safe_to_peek_in_a_real_browser() {
+    let (_gw, page, dom) = checked_page("results_page_sequential", "fixture_seq", "sequential");
+    assert!(section(&dom, "id=\"analysis\"", "</span>").contains("safe to peek"));
+    // Each metric says its intervals are always-valid, and so does each p-value column.
+    for metric in ["purchase", "revenue", "session_seconds"] {
+        let heading = section(&dom, &format!("<h2>{metric} "), "</h2>");
+        assert!(heading.contains("always-valid intervals (confidence sequences), safe to peek"), "{heading}");
+        let table = section(&dom, &format!("<div class=\"card\" data-metric=\"{metric}\""), "</tr>");
+        assert!(table.contains("<th>always-valid p</th>") && table.contains("<th>Holm always-valid p</th>"), "{table}");
     }
-    eprintln!("screenshots in {}", shots.display());
+    screenshots(&page, &[("results-page-sequential.png", "1366,3400")]);
 }
 
 #[test]
@@ -402,4 +583,8 @@ fn a_significant_guardrail_breach_alerts_and_pauses_the_experiment() {
     assert_eq!(breach["significant_breach"], true, "{breach}");
     assert!(gw.metrics().lines().any(|l| l.starts_with("ab_guardrail_alerts_total ") && !l.ends_with(" 0")));
     assert!(gw.log().contains("ALERT: guardrail breached significantly"));
+    // The page says so at the top.
+    let page = gw.http.get(gw.url("/experiments/risky")).bearer_auth(&gw.admin).send().unwrap().text().unwrap();
+    let banner = section(&page, "id=\"guardrail-banner\"", "</div>");
+    assert!(banner.contains("cheap moves revenue by -") && banner.contains("paused automatically"), "{banner}");
 }
