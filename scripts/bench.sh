@@ -24,3 +24,5 @@ scripts/bench_clickhouse.sh
 
 printf '\n== DataFusion over Parquet\n'
 cargo bench -q -p ab_datafusion --bench datafusion
+
+scripts/bench_ballista.sh
