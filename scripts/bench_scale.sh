@@ -59,9 +59,12 @@ for N in ${BENCH_SCALE_SIZES:-1000 10000}; do
   until [ "$(curl -sf $BASE/metrics | awk '$1 == "ab_exposure_spool_unflushed_bytes" {print $2}')" = 0 ]; do sleep 0.2; done
   # One tick as the gateway runs it; prints its milliseconds and how many experiments it recomputed.
   tick() {
-    psql -qAtX "$DB" -c '\timing on' -c "SELECT ab.refresh_results('0 s')" -c '\timing off' \
-      -c "SELECT count(*) || ' experiments recomputed' FROM ab.srm WHERE computed_at = (SELECT max(computed_at) FROM ab.srm)" \
-      | awk '/^Time:/ {ms = $2} /recomputed/ {what = $0} END {printf "%s ms (%s)", ms, what}'
+    psql -qAtX "$DB" <<'SQL' | awk '/^Time:/ {ms = $2} /recomputed/ {what = $0} END {printf "%s ms (%s)", ms, what}'
+\timing on
+SELECT ab.refresh_results('0 s') AS tick_at \gset
+\timing off
+SELECT count(*) || ' experiments recomputed' FROM ab.srm WHERE computed_at = :'tick_at';
+SQL
   }
   rollups_ms=$(psql -qAtX "$DB" -c '\timing on' -c "SELECT ab.refresh_rollups('0 s')" | awk '/^Time:/ {print $2}')
   echo "rollups of the traffic's exposures: ${rollups_ms} ms"

@@ -371,6 +371,7 @@ DECLARE
     exposures_from timestamptz;
     exposures_upto timestamptz;
     changed text[];
+    experiment text;
     today date := (now() AT TIME ZONE 'UTC')::date;
 BEGIN
     SELECT exposures_until INTO exposures_from FROM ab.rollup_watermark FOR UPDATE;
@@ -393,15 +394,16 @@ BEGIN
 
     IF changed IS NOT NULL THEN
         DELETE FROM ab.variant_metrics WHERE experiment_id = ANY (changed);
-        -- One experiment at a time: an equality reaches the experiments' index through the
-        -- views (an ANY over the array does not, and the plan would walk every experiment).
-        INSERT INTO ab.variant_metrics
-        SELECT v.*, now() FROM unnest(changed) c(id) CROSS JOIN LATERAL (SELECT * FROM ab.variant_metrics_live WHERE experiment_id = c.id) v;
+        DELETE FROM ab.srm WHERE experiment_id = ANY (changed);
+        -- One experiment at a time: an equality reaches the experiments' and the rollups'
+        -- indexes through the views' grouping; an ANY over the array, or a lateral join, does
+        -- not, and the plan aggregated every experiment (17 s at 10,000 for 100 changed).
+        FOREACH experiment IN ARRAY changed LOOP
+            INSERT INTO ab.variant_metrics SELECT *, now() FROM ab.variant_metrics_live WHERE experiment_id = experiment;
+            INSERT INTO ab.srm SELECT *, now() FROM ab.srm_live WHERE experiment_id = experiment;
+        END LOOP;
         DELETE FROM ab.results WHERE experiment_id = ANY (changed);
         INSERT INTO ab.results SELECT *, now() FROM ab.compute_results(changed);
-        DELETE FROM ab.srm WHERE experiment_id = ANY (changed);
-        INSERT INTO ab.srm
-        SELECT v.*, now() FROM unnest(changed) c(id) CROSS JOIN LATERAL (SELECT * FROM ab.srm_live WHERE experiment_id = c.id) v;
         -- Today's points of comparisons that no longer exist (a metric or arm removed), and
         -- the history of deleted experiments.
         DELETE FROM ab.results_daily d
