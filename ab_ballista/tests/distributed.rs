@@ -190,6 +190,7 @@ fn cluster_answers_equal_single_node_and_postgres() {
         let files = walk_files(&shuffle);
         assert!(!files.is_empty(), "executor {executor} wrote no partial states in {}", shuffle.display());
     }
+    client.batch_execute("DROP TABLE ballista_users").expect("drop table");
 }
 
 fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
