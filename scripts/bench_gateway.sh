@@ -4,6 +4,8 @@
 #    exposures of 100k users are being written (cold), then once they are (warm);
 #  - /assign when every user is new (drawn from 10M): the burst rate, which the exposure
 #    spool absorbs, next to the sustained rate, until Postgres has every exposure;
+#  - /assign with a new user in every request against Unleash Edge 20.1 (offline mode, 10
+#    toggles, frontend API) under the same wrk, alternating runs;
 #  - /events in batches of 1000 (202 = committed) against a COPY of exactly the rows the
 #    gateway stored, into the same table, in the same run;
 #  - /events one at a time from 16 connections, with unique events and with racing
@@ -77,6 +79,45 @@ drained=$(date +%s.%N)
 written=$(( $(exposures_stored) - before ))
 awk -v n="$written" -v s="$started" -v w="$wrk_done" -v d="$drained" 'BEGIN {
   printf "sustained: %d exposures stored in %.1f s = %.0f exposures/s (Postgres had them all %.1f s after the burst); none refused or shed\n", n, d - s, n / (d - s), d - w }'
+
+# The same load against Unleash Edge 20.1 in offline mode (scripts/bench/edge_features.json:
+# 10 toggles, 100% rollout, 50/50 variants sticky on userId) through its frontend API, the
+# way a browser SDK asks it. Built once, without the S3 backup feature, into a private root.
+printf '\n== /assign against Unleash Edge 20.1 (offline, 10 toggles, 50/50 variants, frontend API), every user new (wrk, 2 threads, 8 connections, %ss a run, alternating)\n' "$SECONDS_PER_RUN"
+EDGE_ROOT=${CARGO_TARGET_DIR:-target}/unleash-edge
+[ -x "$EDGE_ROOT/bin/unleash-edge" ] ||
+  cargo install -q unleash-edge --version 20.1.0 --locked --no-default-features --root "$EDGE_ROOT"
+EDGE_PORT=18182
+# Offline tokens in Unleash's form, projects:environment.secret (a bare string gets 403).
+EDGE_TOKEN='*:development.bench-frontend'
+"$EDGE_ROOT/bin/unleash-edge" --port $EDGE_PORT --interface 127.0.0.1 offline \
+  --bootstrap-file scripts/bench/edge_features.json --client-tokens '*:development.bench-client' --frontend-tokens "$EDGE_TOKEN" \
+  >/tmp/pg_ab_unleash_edge.log 2>&1 &
+EDGE_PID=$!
+trap 'kill $GATEWAY_PID $EDGE_PID 2>/dev/null || true; rm -rf "$SPOOL"' EXIT
+edge_probe() { curl -sf -XPOST http://127.0.0.1:$EDGE_PORT/api/frontend -H "Authorization: $EDGE_TOKEN" -H 'content-type: application/json' -d '{"userId":"probe"}'; }
+for _ in $(seq 100); do edge_probe >/dev/null && break; sleep 0.2; done
+echo "Edge answers $(edge_probe | grep -o '"name":"exp[0-9]*"' | wc -l) toggles per request"
+# wrk prints latencies as 850.00us, 1.23ms or 1.02s: in ms.
+in_ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; print v }'; }
+new_users_run() {
+  AB_TARGET=$2 AB_TOKEN=$3 wrk -t2 -c8 -d"${SECONDS_PER_RUN}s" --latency -s scripts/bench/new_users.lua "$4" >/tmp/pg_ab_wrk_new.txt
+  rps=$(awk '/^Requests\/sec/ {print $2}' /tmp/pg_ab_wrk_new.txt)
+  p99=$(percentile 99 </tmp/pg_ab_wrk_new.txt | in_ms)
+  errors=$(awk '/Non-2xx/ {print $NF}' /tmp/pg_ab_wrk_new.txt)
+  printf '%-7s %10.0f req/s   p50 %-9s p99 %6.2f ms   non-2xx %s\n' "$1" "$rps" "$(percentile 50 </tmp/pg_ab_wrk_new.txt)" "$p99" "${errors:-0}"
+}
+for round in 1 2 3; do
+  new_users_run pg_ab pg_ab "$SDK" $BASE/api/v1/assign
+  read -r ours_rps ours_p99 <<<"$rps $p99"
+  # Edge runs on an idle Postgres: pg_ab's exposures of the run are all written first.
+  wait_for_exposures
+  new_users_run Edge edge "$EDGE_TOKEN" http://127.0.0.1:$EDGE_PORT/api/frontend
+  awk -v r="$round" -v a="$ours_rps" -v b="$rps" -v p="$ours_p99" -v q="$p99" 'BEGIN {
+    printf "round %d: pg_ab / Edge = %.2fx req/s (goal >= 1.3x), p99 %.2f vs %.2f ms (goal <= Edge)\n", r, a / b, p, q }'
+done
+echo "spool full at the end: $(metric ab_exposure_spool_full); exposures stored: $(exposures_stored)"
+kill $EDGE_PID
 
 printf '\n== gateway /events, batches of 1000, answered after commit (wrk, 1 thread, 4 connections, %ss)\n' "$SECONDS_PER_RUN"
 psql -qX "$DB" -c "TRUNCATE ab.events"

@@ -3,8 +3,8 @@
 //! minutes, or Postgres absorbs exposures slower than units arrive.
 //!
 //! `/assign` hands each first exposure to the appender thread and answers without waiting.
-//! The appender writes what has arrived to the current segment file at once (a killed
-//! process keeps what the kernel has), and another thread fsyncs it every `fsync_interval`
+//! The appender writes what has arrived to the current segment file within a millisecond (a
+//! killed process keeps what the kernel has), and another thread fsyncs it every `fsync_interval`
 //! (a machine crash loses at most that window plus the fsync's own time). The flusher reads the segments behind the
 //! appender, writes them to Postgres and deletes a segment once all of it is committed.
 //! On start, segments left by the previous run are checked, a torn tail is cut, and they
@@ -27,6 +27,10 @@ const SEGMENT_BYTES: u64 = 16 << 20;
 const HEADER_BYTES: usize = 8;
 /// Writes are grouped up to this many bytes per `write` call.
 const WRITE_CHUNK: usize = 1 << 20;
+/// After a write the appender lets exposures gather this long. Blocked in `recv`, it would
+/// be woken by every `append` (a futex call on the request path, and on a busy machine a
+/// context switch onto the core answering requests); a SIGKILL can lose at most this window.
+const GATHER: Duration = Duration::from_millis(1);
 
 pub struct Exposure {
     pub experiment_id: String,
@@ -176,6 +180,7 @@ impl Appender {
                 let (dir, usage) = (self.dir.clone(), Arc::clone(&self.usage));
                 retry(&dir, &usage, "starting a segment", || self.next_segment());
             }
+            std::thread::sleep(GATHER);
         }
         self.syncer.stop.store(true, Ordering::Relaxed);
         let _ = syncing.join();
