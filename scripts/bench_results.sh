@@ -83,8 +83,8 @@ psql -qX -v ON_ERROR_STOP=1 "$DB" -c "
          analysis, chance_to_win, computed_at - d * interval '1 day'
   FROM ab.results_daily, generate_series(1, 29) d WHERE day = (now() AT TIME ZONE 'UTC')::date"
 echo "a tick with nothing new: $(sql_ms "SELECT ab.refresh_results('0 seconds')") ms"
-psql -qX "$DB" -c "DELETE FROM ab.results_daily WHERE day = (now() AT TIME ZONE 'UTC')::date - 30;
-                   UPDATE ab.results_daily SET day = day - 1"
+# A new day, as the tick sees it: no point for today yet.
+psql -qX "$DB" -c "DELETE FROM ab.results_daily WHERE day = (now() AT TIME ZONE 'UTC')::date"
 echo "the first tick of a new day (every comparison carried into it): $(sql_ms "SELECT ab.refresh_results('0 seconds')") ms"
 echo "daily points: $(psql -qAtX "$DB" -c 'SELECT count(*) FROM ab.results_daily')"
 for _ in $(seq "$READS"); do
