@@ -166,15 +166,7 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
         fsync_interval: Duration::from_millis(settings.exposure_fsync_ms),
         max_bytes: settings.exposure_spool_max_mb << 20,
     })?;
-    // The flusher sorts and encodes batches of thousands of rows: on a thread and a connection
-    // of its own, so that this work never holds up the runtime answering `/assign`.
-    let (flusher_config, flusher_metrics) = (db::parse_config(database_url)?, metrics.clone());
-    let (flushed, exposure_flusher) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new().name("exposure-flusher".into()).spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("the flusher's runtime");
-        runtime.block_on(flush_exposures(db::pool(flusher_config, 1), spool_reader, flusher_metrics));
-        let _ = flushed.send(());
-    })?;
+    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), spool_reader, metrics.clone()));
     let (events, event_writers) = EventWriter::start(pool.clone(), settings.event_writers, metrics.clone());
     let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone(), metrics.clone()));
     let state = AppState {
