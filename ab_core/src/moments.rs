@@ -41,7 +41,13 @@ impl Moments {
             let deviation = (values[i] - shift) - shifted_mean;
             [deviation * deviation, deviation]
         });
-        Moments { count: values.len() as u64, shift, shifted_mean, m2: squares - residual * residual / count }
+        Moments::of_two_passes(values.len() as u64, shift, shifted_mean, squares, residual)
+    }
+
+    /// The second pass's sums, `Σd²` and `Σd` of the deviations `d` from the first pass's
+    /// mean, as moments: `Σd` is rounding error and corrects `Σd²` for it.
+    fn of_two_passes(count: u64, shift: f64, shifted_mean: f64, squares: f64, residual: f64) -> Moments {
+        Moments { count, shift, shifted_mean, m2: squares - residual * residual / count as f64 }
     }
 
     /// False when a value was infinite or NaN, or a sum overflowed.
@@ -166,15 +172,10 @@ impl CoMoments {
             let (dx, dy) = ((xs[i] - shift_x) - mean_x, (ys[i] - shift_y) - mean_y);
             [dx * dx, dy * dy, dx * dy, dx, dy]
         });
-        let moments = |shift, shifted_mean, squares: f64, residual: f64| Moments {
-            count: xs.len() as u64,
-            shift,
-            shifted_mean,
-            m2: squares - residual * residual / count,
-        };
+        let rows = xs.len() as u64;
         CoMoments {
-            x: moments(shift_x, mean_x, squares_x, residual_x),
-            y: moments(shift_y, mean_y, squares_y, residual_y),
+            x: Moments::of_two_passes(rows, shift_x, mean_x, squares_x, residual_x),
+            y: Moments::of_two_passes(rows, shift_y, mean_y, squares_y, residual_y),
             comoment: products - residual_x * residual_y / count,
         }
     }
@@ -268,6 +269,109 @@ impl TwoGroups<CoMoments> {
     }
 }
 
+/// One batch's rows added to many accumulators at once, row `i` to cell `cells[i]` (a
+/// group's arm, in a grouped aggregate): the two passes of [`Moments::of_slice`] and
+/// [`CoMoments::of_slices`], run for every cell together over the batch in place. No division
+/// and no call per row. The sums stay allocated from batch to batch; only the cells a batch
+/// touched are reset.
+#[derive(Debug, Default)]
+pub struct CellSums<const K: usize> {
+    counts: Vec<u64>,
+    shifts: Vec<[f64; K]>,
+    /// Sums of the values minus the shift, then (after the first pass) their means.
+    means: Vec<[f64; K]>,
+    squares: Vec<[f64; K]>,
+    residuals: Vec<[f64; K]>,
+    /// `Σ d₀d₁` of the deviations, when `K` is 2.
+    products: Vec<f64>,
+    /// The cells of this batch, in the order first seen.
+    touched: Vec<usize>,
+}
+
+impl<const K: usize> CellSums<K> {
+    /// The two passes over `columns`, each as long as `cells`; every cell `< cell_count`.
+    fn add(&mut self, cells: &[usize], columns: [&[f64]; K], cell_count: usize) {
+        assert!(columns.iter().all(|column| column.len() == cells.len()), "a value for every row");
+        if self.counts.len() < cell_count {
+            self.counts.resize(cell_count, 0);
+            self.shifts.resize(cell_count, [0.0; K]);
+            self.means.resize(cell_count, [0.0; K]);
+            self.squares.resize(cell_count, [0.0; K]);
+            self.residuals.resize(cell_count, [0.0; K]);
+            self.products.resize(cell_count, 0.0);
+        }
+        for (row, &cell) in cells.iter().enumerate() {
+            if self.counts[cell] == 0 {
+                self.touched.push(cell);
+                self.shifts[cell] = std::array::from_fn(|k| columns[k][row]);
+            }
+            self.counts[cell] += 1;
+            for ((sum, column), shift) in self.means[cell].iter_mut().zip(&columns).zip(self.shifts[cell]) {
+                *sum += column[row] - shift;
+            }
+        }
+        for &cell in &self.touched {
+            let count = self.counts[cell] as f64;
+            self.means[cell].iter_mut().for_each(|sum| *sum /= count);
+        }
+        for (row, &cell) in cells.iter().enumerate() {
+            let deviations: [f64; K] = std::array::from_fn(|k| (columns[k][row] - self.shifts[cell][k]) - self.means[cell][k]);
+            for (k, deviation) in deviations.iter().enumerate() {
+                self.squares[cell][k] += deviation * deviation;
+                self.residuals[cell][k] += deviation;
+            }
+            if K == 2 {
+                self.products[cell] += deviations[0] * deviations[K - 1];
+            }
+        }
+    }
+
+    /// Bytes held between batches.
+    pub fn allocated_bytes(&self) -> usize {
+        let cell = size_of::<u64>() + 4 * size_of::<[f64; K]>() + size_of::<f64>();
+        self.counts.capacity() * cell + self.touched.capacity() * size_of::<usize>()
+    }
+
+    /// Every touched cell's moments (and `Σ d₀d₁`), first seen first; its sums are reset.
+    fn drain(&mut self) -> Vec<(usize, [Moments; K], f64)> {
+        let drained = self
+            .touched
+            .iter()
+            .map(|&cell| {
+                let moments = std::array::from_fn(|k| {
+                    Moments::of_two_passes(self.counts[cell], self.shifts[cell][k], self.means[cell][k], self.squares[cell][k], self.residuals[cell][k])
+                });
+                let residuals = self.residuals[cell];
+                (cell, moments, self.products[cell] - residuals[0] * residuals[K - 1] / self.counts[cell] as f64)
+            })
+            .collect();
+        for cell in self.touched.drain(..) {
+            self.counts[cell] = 0;
+            self.means[cell] = [0.0; K];
+            self.squares[cell] = [0.0; K];
+            self.residuals[cell] = [0.0; K];
+            self.products[cell] = 0.0;
+        }
+        drained
+    }
+}
+
+impl CellSums<1> {
+    /// The moments of `values` in each cell a row of the batch falls in.
+    pub fn moments(&mut self, cells: &[usize], values: &[f64], cell_count: usize) -> Vec<(usize, Moments)> {
+        self.add(cells, [values], cell_count);
+        self.drain().into_iter().map(|(cell, [moments], _)| (cell, moments)).collect()
+    }
+}
+
+impl CellSums<2> {
+    /// The co-moments of paired `xs` and `ys` in each cell a row of the batch falls in.
+    pub fn comoments(&mut self, cells: &[usize], xs: &[f64], ys: &[f64], cell_count: usize) -> Vec<(usize, CoMoments)> {
+        self.add(cells, [xs, ys], cell_count);
+        self.drain().into_iter().map(|(cell, [x, y], comoment)| (cell, CoMoments { x, y, comoment })).collect()
+    }
+}
+
 /// Trials and successes: the state of a proportion.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Proportion {
@@ -286,6 +390,23 @@ impl Proportion {
     pub fn merge(&mut self, other: &Proportion) {
         self.trials += other.trials;
         self.successes += other.successes;
+    }
+
+    /// Trials and successes of each cell a row of the batch falls in, row `i` to `cells[i]`
+    /// as in [`CellSums`], first seen first. `tally` is scratch of at least `cell_count`
+    /// zeros, and is left that way.
+    pub fn of_cells(cells: &[usize], successes: impl IntoIterator<Item = bool>, tally: &mut Vec<Proportion>, cell_count: usize) -> Vec<(usize, Proportion)> {
+        if tally.len() < cell_count {
+            tally.resize(cell_count, Proportion::default());
+        }
+        let mut touched = Vec::new();
+        for (&cell, success) in cells.iter().zip(successes) {
+            if tally[cell].trials == 0 {
+                touched.push(cell);
+            }
+            tally[cell].push(success);
+        }
+        touched.into_iter().map(|cell| (cell, std::mem::take(&mut tally[cell]))).collect()
     }
 
     pub fn to_bytes(&self) -> [u8; Self::ENCODED_LEN] {
@@ -624,6 +745,46 @@ mod tests {
         }
         let [[control], [treatment]] = split_by_arm([true, false, true], [&[1.0, 2.0, 3.0][..]]);
         assert_eq!((control, treatment), (vec![2.0], vec![1.0, 3.0]));
+    }
+
+    /// Rows spread over cells as a grouped aggregate spreads them, over two batches whose cells
+    /// overlap: each cell's sums equal its rows pushed one by one, so the reset between batches
+    /// leaves nothing behind.
+    #[test]
+    fn cell_sums_equal_rows_pushed_to_their_cell() {
+        let xs = offset_values(6_007);
+        let ys: Vec<f64> = xs.iter().enumerate().map(|(i, x)| 0.25 * (x - 1e9) + (i as f64 * 0.3).cos()).collect();
+        let cells: Vec<usize> = (0..xs.len()).map(|i| (i * 2_654_435_761) % 13 % 7).collect();
+        let (mut one, mut two) = (CellSums::<1>::default(), CellSums::<2>::default());
+        let mut summed = [CoMoments::default(); 7];
+        let mut pushed = [CoMoments::default(); 7];
+        for batch in [0..2_500, 2_500..xs.len()] {
+            let (cells, xs, ys) = (&cells[batch.clone()], &xs[batch.clone()], &ys[batch]);
+            let moments = one.moments(cells, ys, 7);
+            let comoments = two.comoments(cells, xs, ys, 7);
+            assert_eq!(moments.len(), comoments.len());
+            for ((cell, y), (same_cell, batch)) in moments.into_iter().zip(comoments) {
+                assert_eq!((cell, y), (same_cell, batch.y));
+                summed[cell].merge(&batch);
+            }
+            cells.iter().zip(xs.iter().zip(ys)).for_each(|(&cell, (x, y))| pushed[cell].push(*x, *y));
+        }
+        for (summed, pushed) in summed.iter().zip(&pushed) {
+            assert_eq!(summed.x.count(), pushed.x.count());
+            assert!(relative(summed.x.mean(), pushed.x.mean()) < 1e-15);
+            assert!(relative(summed.x.m2(), pushed.x.m2()) < 1e-11);
+            assert!(relative(summed.y.m2(), pushed.y.m2()) < 1e-11);
+            assert!(relative(summed.comoment(), pushed.comoment()) < 1e-11);
+        }
+        assert_eq!(one.moments(&[], &[], 7), vec![]);
+    }
+
+    #[test]
+    fn proportions_of_cells_count_each_cell_and_leave_the_tally_zeroed() {
+        let mut tally = Vec::new();
+        let counted = Proportion::of_cells(&[2, 0, 2, 2], [true, true, false, true], &mut tally, 3);
+        assert_eq!(counted, vec![(2, Proportion { trials: 3, successes: 2 }), (0, Proportion { trials: 1, successes: 1 })]);
+        assert_eq!(tally, vec![Proportion::default(); 3]);
     }
 
     #[test]

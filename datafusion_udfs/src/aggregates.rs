@@ -5,6 +5,12 @@
 //! state field (`TestState::to_bytes`, the encoding Postgres' parallel workers use), and
 //! `merge_batch` merges them with Chan's formula, so partial and final aggregation give the
 //! single-pass answer. A [`GroupsAccumulator`] serves `GROUP BY experiment, variant`.
+//!
+//! Batches with no NULL (and no alpha, alternative or parameter column, which the first row
+//! of each group sets) skip the row-by-row path: ungrouped, each arm's rows in two passes
+//! ([`TwoArmTest::of_batch`]); grouped, every group's arms in two passes over the batch
+//! together ([`TwoArmTest::of_cells`]). Either way the batch's moments are merged into the
+//! running states by Chan's formula, which is what pushing the rows one by one gives.
 
 use crate::args::{invalid, plan_error};
 use crate::results::{struct_type, to_struct_array};
@@ -13,7 +19,7 @@ use ab_core::aggregate::TestState;
 use ab_core::compare::{self, Cuped, InteractionTest, RatioCuped, RatioTest, TTest, ZTest};
 use ab_core::sequential::{self, AlwaysValid};
 use ab_core::error::check_finite;
-use ab_core::moments::{CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
+use ab_core::moments::{CellSums, CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
@@ -61,6 +67,11 @@ pub trait TwoArmTest: Debug + Send + Sync + 'static {
     fn of_batch(_is_treatment: &BooleanArray, _metrics: &Self::Metrics<'_>) -> Option<TwoGroups<Self::State>> {
         None
     }
+    /// The states of every cell (a group's arm, `2 × group + arm`) of a whole batch without
+    /// NULLs, row `i` in `cells[i]`; `None` as for [`TwoArmTest::of_batch`].
+    fn of_cells(_cells: &[usize], _cell_count: usize, _metrics: &Self::Metrics<'_>, _scratch: &mut CellScratch) -> Option<Vec<(usize, Self::State)>> {
+        None
+    }
     fn finish(state: &TestState<Self::State>) -> Option<Self::Output>;
 }
 
@@ -99,6 +110,27 @@ fn moments_of_batch(is_treatment: &BooleanArray, values: &Float64Array) -> Optio
     (groups.control.is_finite() && groups.treatment.is_finite()).then_some(groups)
 }
 
+/// Reusable sums for [`TwoArmTest::of_cells`], one kind per state.
+#[derive(Debug, Default)]
+pub struct CellScratch {
+    moments: CellSums<1>,
+    comoments: CellSums<2>,
+    proportions: Vec<Proportion>,
+}
+
+/// Cell states, unless a value was not finite or a sum overflowed.
+fn all_finite<S>(cells: Vec<(usize, S)>, is_finite: impl Fn(&S) -> bool) -> Option<Vec<(usize, S)>> {
+    cells.iter().all(|(_, state)| is_finite(state)).then_some(cells)
+}
+
+fn moments_of_cells(cells: &[usize], cell_count: usize, values: &Float64Array, scratch: &mut CellScratch) -> Option<Vec<(usize, Moments)>> {
+    all_finite(scratch.moments.moments(cells, values.values(), cell_count), Moments::is_finite)
+}
+
+fn comoments_of_cells(cells: &[usize], cell_count: usize, xs: &Float64Array, ys: &Float64Array, scratch: &mut CellScratch) -> Option<Vec<(usize, CoMoments)>> {
+    all_finite(scratch.comoments.comoments(cells, xs.values(), ys.values(), cell_count), CoMoments::is_finite)
+}
+
 fn comoments_of_batch(is_treatment: &BooleanArray, xs: &Float64Array, ys: &Float64Array) -> Option<TwoGroups<CoMoments>> {
     let groups = TwoGroups::<CoMoments>::of_batch(is_treatment.values(), xs.values(), ys.values());
     (groups.control.is_finite() && groups.treatment.is_finite()).then_some(groups)
@@ -120,6 +152,9 @@ impl TwoArmTest for TTestAgg {
     }
     fn of_batch(is_treatment: &BooleanArray, values: &&Float64Array) -> Option<TwoGroups<Moments>> {
         moments_of_batch(is_treatment, values)
+    }
+    fn of_cells(cells: &[usize], cell_count: usize, values: &&Float64Array, scratch: &mut CellScratch) -> Option<Vec<(usize, Moments)>> {
+        moments_of_cells(cells, cell_count, values, scratch)
     }
     fn finish(state: &TestState<Moments>) -> Option<TTest> {
         compare::ttest_of_groups(&state.groups, state.settings_or_default())
@@ -155,6 +190,9 @@ impl TwoArmTest for ZTestAgg {
             treatment: Proportion { trials: treated, successes: treated_successes },
         })
     }
+    fn of_cells(cells: &[usize], cell_count: usize, converted: &&BooleanArray, scratch: &mut CellScratch) -> Option<Vec<(usize, Proportion)>> {
+        Some(Proportion::of_cells(cells, converted.values(), &mut scratch.proportions, cell_count))
+    }
     fn finish(state: &TestState<Proportion>) -> Option<ZTest> {
         compare::ztest_of_groups(&state.groups, state.settings_or_default())
     }
@@ -180,6 +218,9 @@ impl TwoArmTest for CupedAgg {
     fn of_batch(is_treatment: &BooleanArray, (values, covariates): &(&Float64Array, &Float64Array)) -> Option<TwoGroups<CoMoments>> {
         comoments_of_batch(is_treatment, covariates, values)
     }
+    fn of_cells(cells: &[usize], cell_count: usize, (values, covariates): &(&Float64Array, &Float64Array), scratch: &mut CellScratch) -> Option<Vec<(usize, CoMoments)>> {
+        comoments_of_cells(cells, cell_count, covariates, values, scratch)
+    }
     fn finish(state: &TestState<CoMoments>) -> Option<Cuped> {
         compare::cuped_of_groups(&state.groups, state.settings_or_default())
     }
@@ -204,6 +245,9 @@ impl TwoArmTest for RatioAgg {
     }
     fn of_batch(is_treatment: &BooleanArray, (numerators, denominators): &(&Float64Array, &Float64Array)) -> Option<TwoGroups<CoMoments>> {
         comoments_of_batch(is_treatment, denominators, numerators)
+    }
+    fn of_cells(cells: &[usize], cell_count: usize, (numerators, denominators): &(&Float64Array, &Float64Array), scratch: &mut CellScratch) -> Option<Vec<(usize, CoMoments)>> {
+        comoments_of_cells(cells, cell_count, denominators, numerators, scratch)
     }
     fn finish(state: &TestState<CoMoments>) -> Option<RatioTest> {
         compare::ratio_of_groups(&state.groups, state.settings_or_default())
@@ -282,6 +326,9 @@ impl TwoArmTest for MsprtAgg {
     fn of_batch(is_treatment: &BooleanArray, values: &&Float64Array) -> Option<TwoGroups<Moments>> {
         moments_of_batch(is_treatment, values)
     }
+    fn of_cells(cells: &[usize], cell_count: usize, values: &&Float64Array, scratch: &mut CellScratch) -> Option<Vec<(usize, Moments)>> {
+        moments_of_cells(cells, cell_count, values, scratch)
+    }
     fn finish(state: &TestState<Moments>) -> Option<AlwaysValid> {
         // tau2 was checked as it arrived, so only an undefined variance gives None.
         sequential::msprt_of_groups(&state.groups, state.parameter?, state.settings_or_default().alpha).ok().flatten()
@@ -306,6 +353,9 @@ impl TwoArmTest for SeqTTestAgg {
     }
     fn of_batch(is_treatment: &BooleanArray, values: &&Float64Array) -> Option<TwoGroups<Moments>> {
         moments_of_batch(is_treatment, values)
+    }
+    fn of_cells(cells: &[usize], cell_count: usize, values: &&Float64Array, scratch: &mut CellScratch) -> Option<Vec<(usize, Moments)>> {
+        moments_of_cells(cells, cell_count, values, scratch)
     }
     fn finish(state: &TestState<Moments>) -> Option<AlwaysValid> {
         let tuning_n = state.parameter.unwrap_or(sequential::DEFAULT_TUNING_N);
@@ -383,6 +433,23 @@ impl<'a, T: TwoArmTest> Rows<'a, T> {
             self.use_settings_of(0, state)?;
         }
         Ok(true)
+    }
+
+    /// Adds every row of a batch with no NULL and no settings column to its group's state at
+    /// once ([`TwoArmTest::of_cells`]); `false` when the batch needs the row-by-row path.
+    fn push_whole_batch_to_groups(&self, columns: &[ArrayRef], group_indices: &[usize], groups: &mut ManyGroups<T>) -> bool {
+        let settings = [self.alpha, self.alternative, self.parameter.map(|(column, _)| column)];
+        if settings.iter().any(Option::is_some) || columns.iter().any(|column| column.logical_null_count() > 0) {
+            return false;
+        }
+        groups.cells.clear();
+        let arms = self.is_treatment.values().iter();
+        groups.cells.extend(group_indices.iter().zip(arms).map(|(group, treated)| 2 * group + usize::from(treated)));
+        let Some(cells) = T::of_cells(&groups.cells, 2 * groups.states.len(), &self.metrics, &mut groups.scratch) else { return false };
+        for (cell, state) in cells {
+            groups.states[cell / 2].groups.group_mut(cell % 2 == 1).merge_from(&state);
+        }
+        true
     }
 }
 
@@ -469,7 +536,7 @@ impl<T: TwoArmTest> AggregateUDFImpl for TwoArmAggregate<T> {
     }
 
     fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(ManyGroups::<T> { states: Vec::new() }))
+        Ok(Box::new(ManyGroups::<T> { states: Vec::new(), cells: Vec::new(), scratch: CellScratch::default() }))
     }
 
     fn documentation(&self) -> Option<&Documentation> {
@@ -522,6 +589,9 @@ impl<T: TwoArmTest> Accumulator for SingleGroup<T> {
 #[derive(Debug)]
 struct ManyGroups<T: TwoArmTest> {
     states: Vec<TestState<T::State>>,
+    /// Each row's cell in the batch being added, `2 × group + arm`.
+    cells: Vec<usize>,
+    scratch: CellScratch,
 }
 
 impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
@@ -534,6 +604,9 @@ impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
     ) -> Result<()> {
         self.states.resize(total_num_groups, TestState::default());
         let rows = Rows::<T>::new(values);
+        if opt_filter.is_none() && rows.push_whole_batch_to_groups(values, group_indices, self) {
+            return Ok(());
+        }
         for (row, group) in group_indices.iter().enumerate() {
             if opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row)) {
                 rows.push(row, &mut self.states[*group])?;
@@ -584,6 +657,11 @@ impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
     }
 
     fn size(&self) -> usize {
+        let scratch = &self.scratch;
         self.states.capacity() * size_of::<TestState<T::State>>()
+            + self.cells.capacity() * size_of::<usize>()
+            + scratch.moments.allocated_bytes()
+            + scratch.comoments.allocated_bytes()
+            + scratch.proportions.capacity() * size_of::<Proportion>()
     }
 }

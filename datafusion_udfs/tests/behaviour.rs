@@ -112,12 +112,13 @@ fn with_null_row(batch: &RecordBatch) -> RecordBatch {
     RecordBatch::try_new(schema, columns.collect()).expect("batch")
 }
 
-/// Batches without NULLs take the whole-batch path (two passes, merged by Chan's formula);
-/// a batch with a NULL goes row by row (Welford). Both give the same tests, also with values
-/// offset by 1e9.
+/// Batches without NULLs take the whole-batch path (two passes, merged by Chan's formula):
+/// per arm when ungrouped, per group and arm at once when grouped. A batch with a NULL goes
+/// row by row (Welford). Both give the same tests, also with values offset by 1e9, in every
+/// group.
 #[tokio::test]
 async fn whole_batch_and_row_by_row_paths_agree() {
-    let batches = [example::batch(0, 30_000, 1, 11), example::batch(30_000, 9_000, 1, 11)];
+    let batches = [example::batch(0, 30_000, 3, 11), example::batch(30_000, 9_000, 3, 11)];
     let rowwise: Vec<RecordBatch> = batches.iter().map(with_null_row).collect();
     let fields: [(&str, &[&str]); 6] = [
         ("ab_ttest_agg(t, v)", &["mean_c", "mean_t", "diff", "t", "df", "p_value", "ci_low"]),
@@ -127,20 +128,26 @@ async fn whole_batch_and_row_by_row_paths_agree() {
         ("ab_ztest_agg(t, c)", &["rate_c", "rate_t", "diff", "z", "p_value", "ci_low", "ci_high"]),
         ("ab_msprt_agg(t, v, 4.0)", &["p_value", "cs_low", "cs_high"]),
     ];
-    let rows = "SELECT variant = 'treatment' AS t, revenue AS v, pre_revenue AS pre, converted AS c FROM users";
-    for (call, names) in fields {
-        let select: Vec<String> = names.iter().map(|name| format!("{call}['{name}']")).collect();
-        let sql = format!("SELECT {} FROM ({rows})", select.join(", "));
-        let mut answers = Vec::new();
-        for table in [batches.to_vec(), rowwise.clone()] {
-            let ctx = context(1);
-            ctx.register_table("users", Arc::new(MemTable::try_new(table[0].schema(), vec![table]).expect("table"))).expect("register");
-            let batch = &ctx.sql(&sql).await.expect("plan").collect().await.expect("run")[0];
-            let values: Vec<f64> = batch.columns().iter().map(|column| column.as_primitive::<Float64Type>().value(0)).collect();
-            answers.push(values);
-        }
-        for ((whole, rowwise), name) in answers[0].iter().zip(&answers[1]).zip(names) {
-            assert!((whole - rowwise).abs() <= 1e-10 * rowwise.abs(), "{call} {name}: {whole} vs {rowwise}");
+    let rows = "SELECT experiment, variant = 'treatment' AS t, revenue AS v, pre_revenue AS pre, converted AS c FROM users";
+    for grouping in ["", "GROUP BY experiment ORDER BY experiment"] {
+        for (call, names) in fields {
+            let select: Vec<String> = names.iter().map(|name| format!("{call}['{name}']")).collect();
+            let sql = format!("SELECT {} FROM ({rows}) {grouping}", select.join(", "));
+            let mut answers = Vec::new();
+            for table in [batches.to_vec(), rowwise.clone()] {
+                let ctx = context(1);
+                ctx.register_table("users", Arc::new(MemTable::try_new(table[0].schema(), vec![table]).expect("table"))).expect("register");
+                let values: Vec<f64> = ctx.sql(&sql).await.expect("plan").collect().await.expect("run").iter()
+                    .flat_map(|batch| (0..batch.num_rows()).flat_map(|row| batch.columns().iter().map(move |column| column.as_primitive::<Float64Type>().value(row))))
+                    .collect();
+                answers.push(values);
+            }
+            let groups = if grouping.is_empty() { 1 } else { 3 };
+            assert_eq!(answers[0].len(), groups * names.len(), "{call} {grouping}");
+            for (k, (whole, rowwise)) in answers[0].iter().zip(&answers[1]).enumerate() {
+                let name = names[k % names.len()];
+                assert!((whole - rowwise).abs() <= 1e-10 * rowwise.abs(), "{call} {grouping} {name}: {whole} vs {rowwise}");
+            }
         }
     }
 }
