@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::metrics::Metrics;
 use crate::spool::{Exposure, Spool, SpoolFull, SpoolReader};
@@ -21,6 +21,15 @@ const BATCH_ROWS: usize = 5_000;
 /// A batch smaller than `BATCH_ROWS` waits this long for the next, so that trickling
 /// assignments share statements instead of writing one row each.
 const GATHER_INTERVAL: Duration = Duration::from_millis(200);
+/// While new units keep arriving faster than a batch is written, the flusher writes this
+/// share of the time and pauses for the rest. Each batch keeps a Postgres backend busy on a
+/// core; on a machine Postgres shares with the gateway, back-to-back batches were the tail
+/// of `/assign` under a burst of new units (issue 17). The spool holds the exposures
+/// durably meanwhile.
+const WRITE_SHARE_UNDER_LOAD: f64 = 0.25;
+/// Past this share of the spool's bound the flusher writes flat out, so pacing never makes
+/// the spool refuse units.
+const PACED_BACKLOG_LIMIT: f64 = 0.25;
 
 pub struct ExposureLog {
     shards: Vec<Mutex<HashMap<u64, u16>>>,
@@ -83,6 +92,7 @@ impl ExposureLog {
 /// that fails is retried (Postgres down); meanwhile the spool grows on disk.
 pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metrics) {
     loop {
+        let arrived_before = reader.written();
         let (batch, next) = match reader.next_batch(BATCH_ROWS).await {
             Ok(Some(read)) => read,
             Ok(None) => return,
@@ -91,6 +101,7 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
                 return;
             }
         };
+        let started = Instant::now();
         while let Err(error) = write_batch(&pool, &batch).await {
             tracing::warn!(%error, rows = batch.len(), "writing exposures failed; retrying");
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -99,6 +110,8 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
         reader.committed(next);
         if batch.len() < BATCH_ROWS {
             tokio::time::sleep(GATHER_INTERVAL).await;
+        } else if reader.written() > arrived_before && reader.backlog_share() < PACED_BACKLOG_LIMIT {
+            tokio::time::sleep(started.elapsed().mul_f64(1.0 / WRITE_SHARE_UNDER_LOAD - 1.0)).await;
         }
     }
 }

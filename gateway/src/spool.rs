@@ -120,6 +120,7 @@ impl Spool {
             position: Position { segment: segments[0], offset: 0 },
             frontier: frontier_seen,
             usage: Arc::clone(&usage),
+            max_bytes: settings.max_bytes,
         };
         Ok((Spool { sender, usage, max_bytes: settings.max_bytes }, reader, handle))
     }
@@ -261,6 +262,7 @@ pub struct SpoolReader {
     position: Position,
     frontier: watch::Receiver<Frontier>,
     usage: Arc<Usage>,
+    max_bytes: u64,
 }
 
 impl SpoolReader {
@@ -297,6 +299,16 @@ impl SpoolReader {
                 }
             }
         }
+    }
+
+    /// How far the appender has written: it moves while units keep arriving.
+    pub fn written(&self) -> Position {
+        self.frontier.borrow().written
+    }
+
+    /// The share of the spool's bound taken by exposures not yet in Postgres.
+    pub fn backlog_share(&self) -> f64 {
+        self.usage.unflushed_bytes.load(Ordering::Relaxed) as f64 / self.max_bytes.max(1) as f64
     }
 
     /// Records up to `position` are in Postgres.
