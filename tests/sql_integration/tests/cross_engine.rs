@@ -1,5 +1,5 @@
 //! Cross-engine equality: one dataset in Postgres (with pg_ab) and in Parquet (with
-//! ab_datafusion), the same analysis in both, every figure within 1e-12 relative, and
+//! ab_datafusion), the same analysis in both, every figure within 1e-10 relative, and
 //! identical bucketing for 100k units.
 
 use ab_datafusion::example;
@@ -139,7 +139,10 @@ fn postgres_and_datafusion_agree_on_every_figure() {
                 let df = datafusion_value(batch.column(1), row, field);
                 compared += 1;
                 let agree = match (pg, df) {
-                    (Some(a), Some(b)) => a == b || (a - b).abs() <= 1e-12 * a.abs(),
+                    // Postgres adds rows one by one (Welford); DataFusion adds whole batches in
+                    // two passes. Both moments are within ~1e-13 of exact, but the order of the
+                    // sums differs, and p-values and interval ends amplify it (seen: 1.6e-12).
+                    (Some(a), Some(b)) => a == b || (a - b).abs() <= 1e-10 * a.abs(),
                     (None, None) => true,
                     _ => false,
                 };
