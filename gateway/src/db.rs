@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str, &str)] =
         (4, "one_verdict", include_str!("../../sql/migrations/0004_one_verdict.sql")),
         (5, "incremental_results", include_str!("../../sql/migrations/0005_incremental_results.sql")),
         (6, "dba_maintenance", include_str!("../../sql/migrations/0006_dba_maintenance.sql")),
+        (7, "exposures_reference_by_statement", include_str!("../../sql/migrations/0007_exposures_reference_by_statement.sql")),
     ];
 
 pub fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {

@@ -245,3 +245,84 @@ fn two_gateways_assigning_the_same_new_units_store_one_row_each_without_deadlock
     assert!(first.terminate().success() && second.terminate().success());
     assert_eq!(deadlocks(&db) - before, 0, "Postgres detected deadlocks between the gateways' exposure writers");
 }
+
+/// The foreign key from exposures to experiments, checked once per statement (migration
+/// 0007): an exposure of a missing experiment fails its statement whoever writes it, an
+/// inserting transaction holds its experiments against a concurrent DELETE, and DELETE and
+/// TRUNCATE of experiments take their exposures with them.
+#[test]
+fn exposures_refer_to_an_existing_experiment_and_go_with_it() {
+    let db = Database::fresh("exposures_reference");
+    let mut client = db.connect();
+    client
+        .batch_execute(
+            "INSERT INTO ab.experiments (id, salt, config)
+             SELECT id, 's', jsonb_build_object('id', id, 'salt', 's') FROM unnest(ARRAY['kept', 'dropped', 'raced']) id",
+        )
+        .unwrap();
+    let insert = |client: &mut postgres::Client, experiments: &[&str]| {
+        let rows: Vec<String> = experiments.iter().enumerate().map(|(i, e)| format!("('{e}', 'u{i}', 'control', now())")).collect();
+        client.batch_execute(&format!(
+            "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at) VALUES {}",
+            rows.join(", ")
+        ))
+    };
+    let sqlstate = |result: Result<(), postgres::Error>| result.unwrap_err().code().unwrap().code().to_owned();
+    let count = |client: &mut postgres::Client, experiment: &str| -> i64 {
+        client.query_one("SELECT count(*) FROM ab.exposures WHERE experiment_id = $1", &[&experiment]).unwrap().get(0)
+    };
+
+    assert_eq!(sqlstate(insert(&mut client, &["missing"])), "23503");
+    // One missing experiment fails the whole statement.
+    assert_eq!(sqlstate(insert(&mut client, &["kept", "missing", "dropped"])), "23503");
+    assert_eq!(count(&mut client, "kept"), 0);
+    insert(&mut client, &["kept", "dropped", "kept", "dropped"]).unwrap();
+    assert_eq!(sqlstate(client.batch_execute("UPDATE ab.experiments SET id = 'renamed' WHERE id = 'kept'")), "22023");
+
+    client.batch_execute("DELETE FROM ab.experiments WHERE id = 'dropped'").unwrap();
+    assert_eq!((count(&mut client, "kept"), count(&mut client, "dropped")), (2, 0));
+
+    // An insert not yet committed holds its experiment: the DELETE waits for it, then takes
+    // its rows too.
+    let mut writer = db.connect();
+    let mut writing = writer.transaction().unwrap();
+    writing.batch_execute("INSERT INTO ab.exposures VALUES ('raced', 'first', 'control', now())").unwrap();
+    let deleting = std::thread::spawn({
+        let url = db.url.clone();
+        move || postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute("DELETE FROM ab.experiments WHERE id = 'raced'")
+    });
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM ab.experiments%'";
+    let started = Instant::now();
+    while client.query_one(waiting, &[]).unwrap().get::<_, i64>(0) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the DELETE did not wait for the inserting transaction");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    writing.commit().unwrap();
+    deleting.join().unwrap().unwrap();
+    assert_eq!(count(&mut client, "raced"), 0);
+
+    // A DELETE not yet committed: the insert waits for it, then finds no experiment.
+    client.batch_execute("INSERT INTO ab.experiments (id, salt, config) VALUES ('raced', 's', '{\"id\": \"raced\", \"salt\": \"s\"}')").unwrap();
+    let mut deleter = db.connect();
+    let mut deleting = deleter.transaction().unwrap();
+    deleting.batch_execute("DELETE FROM ab.experiments WHERE id = 'raced'").unwrap();
+    let inserting = std::thread::spawn({
+        let url = db.url.clone();
+        move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client.batch_execute("INSERT INTO ab.exposures VALUES ('raced', 'second', 'control', now())")
+        }
+    });
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO ab.exposures%'";
+    let started = Instant::now();
+    while client.query_one(waiting, &[]).unwrap().get::<_, i64>(0) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the insert did not wait for the deleting transaction");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    deleting.commit().unwrap();
+    assert_eq!(sqlstate(inserting.join().unwrap()), "23503");
+    assert_eq!(count(&mut client, "raced"), 0);
+
+    client.batch_execute("TRUNCATE ab.experiments").unwrap();
+    assert_eq!(client.query_one("SELECT count(*) FROM ab.exposures", &[]).unwrap().get::<_, i64>(0), 0);
+}
