@@ -332,7 +332,8 @@ impl<const K: usize> CellSums<K> {
         self.counts.capacity() * cell + self.touched.capacity() * size_of::<usize>()
     }
 
-    /// Every touched cell's moments (and `Σ d₀d₁`), first seen first; its sums are reset.
+    /// Every touched cell's moments (and, when `K` is 2, the co-moment), first seen first; its
+    /// sums are reset.
     fn drain(&mut self) -> Vec<(usize, [Moments; K], f64)> {
         let drained = self
             .touched
@@ -342,7 +343,8 @@ impl<const K: usize> CellSums<K> {
                     Moments::of_two_passes(self.counts[cell], self.shifts[cell][k], self.means[cell][k], self.squares[cell][k], self.residuals[cell][k])
                 });
                 let residuals = self.residuals[cell];
-                (cell, moments, self.products[cell] - residuals[0] * residuals[K - 1] / self.counts[cell] as f64)
+                let comoment = if K == 2 { self.products[cell] - residuals[0] * residuals[K - 1] / self.counts[cell] as f64 } else { 0.0 };
+                (cell, moments, comoment)
             })
             .collect();
         for cell in self.touched.drain(..) {
@@ -372,6 +374,38 @@ impl CellSums<2> {
     }
 }
 
+/// Trials and successes per cell over a batch, row `i` to cell `cells[i]` as in
+/// [`CellSums`]. The tally stays allocated from batch to batch; only the cells a batch
+/// touched are reset.
+#[derive(Debug, Default)]
+pub struct CellTally {
+    tally: Vec<Proportion>,
+    /// The cells of this batch, in the order first seen.
+    touched: Vec<usize>,
+}
+
+impl CellTally {
+    /// Trials and successes of each cell a row of the batch falls in, first seen first; every
+    /// cell `< cell_count`.
+    pub fn proportions(&mut self, cells: &[usize], successes: impl IntoIterator<Item = bool>, cell_count: usize) -> Vec<(usize, Proportion)> {
+        if self.tally.len() < cell_count {
+            self.tally.resize(cell_count, Proportion::default());
+        }
+        for (&cell, success) in cells.iter().zip(successes) {
+            if self.tally[cell].trials == 0 {
+                self.touched.push(cell);
+            }
+            self.tally[cell].push(success);
+        }
+        self.touched.drain(..).map(|cell| (cell, std::mem::take(&mut self.tally[cell]))).collect()
+    }
+
+    /// Bytes held between batches.
+    pub fn allocated_bytes(&self) -> usize {
+        self.tally.capacity() * size_of::<Proportion>() + self.touched.capacity() * size_of::<usize>()
+    }
+}
+
 /// Trials and successes: the state of a proportion.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Proportion {
@@ -390,23 +424,6 @@ impl Proportion {
     pub fn merge(&mut self, other: &Proportion) {
         self.trials += other.trials;
         self.successes += other.successes;
-    }
-
-    /// Trials and successes of each cell a row of the batch falls in, row `i` to `cells[i]`
-    /// as in [`CellSums`], first seen first. `tally` is scratch of at least `cell_count`
-    /// zeros, and is left that way.
-    pub fn of_cells(cells: &[usize], successes: impl IntoIterator<Item = bool>, tally: &mut Vec<Proportion>, cell_count: usize) -> Vec<(usize, Proportion)> {
-        if tally.len() < cell_count {
-            tally.resize(cell_count, Proportion::default());
-        }
-        let mut touched = Vec::new();
-        for (&cell, success) in cells.iter().zip(successes) {
-            if tally[cell].trials == 0 {
-                touched.push(cell);
-            }
-            tally[cell].push(success);
-        }
-        touched.into_iter().map(|cell| (cell, std::mem::take(&mut tally[cell]))).collect()
     }
 
     pub fn to_bytes(&self) -> [u8; Self::ENCODED_LEN] {
@@ -780,11 +797,12 @@ mod tests {
     }
 
     #[test]
-    fn proportions_of_cells_count_each_cell_and_leave_the_tally_zeroed() {
-        let mut tally = Vec::new();
-        let counted = Proportion::of_cells(&[2, 0, 2, 2], [true, true, false, true], &mut tally, 3);
+    fn cell_tally_counts_each_cell_and_starts_the_next_batch_from_zero() {
+        let mut tally = CellTally::default();
+        let counted = tally.proportions(&[2, 0, 2, 2], [true, true, false, true], 3);
         assert_eq!(counted, vec![(2, Proportion { trials: 3, successes: 2 }), (0, Proportion { trials: 1, successes: 1 })]);
-        assert_eq!(tally, vec![Proportion::default(); 3]);
+        let next = tally.proportions(&[1, 2], [false, true], 3);
+        assert_eq!(next, vec![(1, Proportion { trials: 1, successes: 0 }), (2, Proportion { trials: 1, successes: 1 })]);
     }
 
     #[test]

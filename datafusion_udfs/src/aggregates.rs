@@ -19,7 +19,7 @@ use ab_core::aggregate::TestState;
 use ab_core::compare::{self, Cuped, InteractionTest, RatioCuped, RatioTest, TTest, ZTest};
 use ab_core::sequential::{self, AlwaysValid};
 use ab_core::error::check_finite;
-use ab_core::moments::{CellSums, CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
+use ab_core::moments::{CellSums, CellTally, CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue};
@@ -115,7 +115,7 @@ fn moments_of_batch(is_treatment: &BooleanArray, values: &Float64Array) -> Optio
 pub struct CellScratch {
     moments: CellSums<1>,
     comoments: CellSums<2>,
-    proportions: Vec<Proportion>,
+    proportions: CellTally,
 }
 
 /// Cell states, unless a value was not finite or a sum overflowed.
@@ -191,7 +191,7 @@ impl TwoArmTest for ZTestAgg {
         })
     }
     fn of_cells(cells: &[usize], cell_count: usize, converted: &&BooleanArray, scratch: &mut CellScratch) -> Option<Vec<(usize, Proportion)>> {
-        Some(Proportion::of_cells(cells, converted.values(), &mut scratch.proportions, cell_count))
+        Some(scratch.proportions.proportions(cells, converted.values(), cell_count))
     }
     fn finish(state: &TestState<Proportion>) -> Option<ZTest> {
         compare::ztest_of_groups(&state.groups, state.settings_or_default())
@@ -424,7 +424,7 @@ impl<'a, T: TwoArmTest> Rows<'a, T> {
     /// which gives what adding them one by one gives; `false` when the batch needs the
     /// row-by-row path.
     fn push_whole_batch(&self, columns: &[ArrayRef], state: &mut TestState<T::State>) -> Result<bool> {
-        if columns.iter().any(|column| column.logical_null_count() > 0) {
+        if has_nulls(columns) {
             return Ok(false);
         }
         let Some(groups) = T::of_batch(self.is_treatment, &self.metrics) else { return Ok(false) };
@@ -439,7 +439,7 @@ impl<'a, T: TwoArmTest> Rows<'a, T> {
     /// once ([`TwoArmTest::of_cells`]); `false` when the batch needs the row-by-row path.
     fn push_whole_batch_to_groups(&self, columns: &[ArrayRef], group_indices: &[usize], groups: &mut ManyGroups<T>) -> bool {
         let settings = [self.alpha, self.alternative, self.parameter.map(|(column, _)| column)];
-        if settings.iter().any(Option::is_some) || columns.iter().any(|column| column.logical_null_count() > 0) {
+        if settings.iter().any(Option::is_some) || has_nulls(columns) {
             return false;
         }
         groups.cells.clear();
@@ -451,6 +451,11 @@ impl<'a, T: TwoArmTest> Rows<'a, T> {
         }
         true
     }
+}
+
+/// Whether any row of the batch has a NULL in some column: such batches take the row-by-row path.
+fn has_nulls(columns: &[ArrayRef]) -> bool {
+    columns.iter().any(|column| column.logical_null_count() > 0)
 }
 
 fn decode<T: TwoArmTest>(bytes: &[u8]) -> Result<TestState<T::State>> {
@@ -662,6 +667,6 @@ impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
             + self.cells.capacity() * size_of::<usize>()
             + scratch.moments.allocated_bytes()
             + scratch.comoments.allocated_bytes()
-            + scratch.proportions.capacity() * size_of::<Proportion>()
+            + scratch.proportions.allocated_bytes()
     }
 }

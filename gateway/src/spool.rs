@@ -53,12 +53,19 @@ struct Frontier {
     finished: bool,
 }
 
-/// Counters shared by the appender, the flusher and `/metrics`.
-#[derive(Default)]
+/// Counters shared by the appender, the flusher and `/metrics`, and the bound they are held to.
 struct Usage {
     disk_bytes: AtomicU64,
     unflushed_bytes: AtomicU64,
     failing: AtomicBool,
+    max_bytes: u64,
+}
+
+impl Usage {
+    /// The share of the bound taken by exposures not yet in Postgres.
+    fn backlog_share(&self) -> f64 {
+        self.unflushed_bytes.load(Ordering::Relaxed) as f64 / self.max_bytes.max(1) as f64
+    }
 }
 
 /// The spool's limits and timing.
@@ -72,7 +79,6 @@ pub struct SpoolSettings {
 pub struct Spool {
     sender: mpsc::Sender<Exposure>,
     usage: Arc<Usage>,
-    max_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -97,9 +103,12 @@ impl Spool {
         let active = segments.last().map_or(1, |last| last + 1);
         segments.push(active);
         let file = create_segment(&settings.dir, active)?;
-        let usage = Arc::new(Usage::default());
-        usage.disk_bytes.store(recovered, Ordering::Relaxed);
-        usage.unflushed_bytes.store(recovered, Ordering::Relaxed);
+        let usage = Arc::new(Usage {
+            disk_bytes: AtomicU64::new(recovered),
+            unflushed_bytes: AtomicU64::new(recovered),
+            failing: AtomicBool::new(false),
+            max_bytes: settings.max_bytes,
+        });
         let written = Position { segment: active, offset: 0 };
         let (frontier, frontier_seen) = watch::channel(Frontier { written, finished: false });
         let (sender, receiver) = mpsc::channel();
@@ -120,9 +129,8 @@ impl Spool {
             position: Position { segment: segments[0], offset: 0 },
             frontier: frontier_seen,
             usage: Arc::clone(&usage),
-            max_bytes: settings.max_bytes,
         };
-        Ok((Spool { sender, usage, max_bytes: settings.max_bytes }, reader, handle))
+        Ok((Spool { sender, usage }, reader, handle))
     }
 
     /// Appends an exposure, unless the spool is at its size bound or cannot write.
@@ -136,7 +144,7 @@ impl Spool {
     /// At the bound of exposures not yet in Postgres, or unable to write. Disk use is at
     /// most the bound plus the committed start of one segment.
     pub fn is_full(&self) -> bool {
-        self.usage.unflushed_bytes.load(Ordering::Relaxed) >= self.max_bytes || self.usage.failing.load(Ordering::Relaxed)
+        self.usage.unflushed_bytes.load(Ordering::Relaxed) >= self.usage.max_bytes || self.usage.failing.load(Ordering::Relaxed)
     }
 
     pub fn disk_bytes(&self) -> u64 {
@@ -262,7 +270,6 @@ pub struct SpoolReader {
     position: Position,
     frontier: watch::Receiver<Frontier>,
     usage: Arc<Usage>,
-    max_bytes: u64,
 }
 
 impl SpoolReader {
@@ -308,7 +315,7 @@ impl SpoolReader {
 
     /// The share of the spool's bound taken by exposures not yet in Postgres.
     pub fn backlog_share(&self) -> f64 {
-        self.usage.unflushed_bytes.load(Ordering::Relaxed) as f64 / self.max_bytes.max(1) as f64
+        self.usage.backlog_share()
     }
 
     /// Records up to `position` are in Postgres.
