@@ -246,6 +246,16 @@ fn two_gateways_assigning_the_same_new_units_store_one_row_each_without_deadlock
     assert_eq!(deadlocks(&db) - before, 0, "Postgres detected deadlocks between the gateways' exposure writers");
 }
 
+/// Waits until a backend running a statement that starts with `statement` waits for a lock.
+fn wait_for_lock(client: &mut postgres::Client, statement: &str) {
+    let started = Instant::now();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, $1)";
+    while client.query_one(waiting, &[&statement]).unwrap().get::<_, i64>(0) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "{statement} did not wait for the other transaction");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The foreign key from exposures to experiments, checked once per statement (migration
 /// 0007): an exposure of a missing experiment fails its statement whoever writes it, an
 /// inserting transaction holds its experiments against a concurrent DELETE, and DELETE and
@@ -291,12 +301,7 @@ fn exposures_refer_to_an_existing_experiment_and_go_with_it() {
         let url = db.url.clone();
         move || postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute("DELETE FROM ab.experiments WHERE id = 'raced'")
     });
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM ab.experiments%'";
-    let started = Instant::now();
-    while client.query_one(waiting, &[]).unwrap().get::<_, i64>(0) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the DELETE did not wait for the inserting transaction");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_lock(&mut client, "DELETE FROM ab.experiments");
     writing.commit().unwrap();
     deleting.join().unwrap().unwrap();
     assert_eq!(count(&mut client, "raced"), 0);
@@ -313,12 +318,7 @@ fn exposures_refer_to_an_existing_experiment_and_go_with_it() {
             client.batch_execute("INSERT INTO ab.exposures VALUES ('raced', 'second', 'control', now())")
         }
     });
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO ab.exposures%'";
-    let started = Instant::now();
-    while client.query_one(waiting, &[]).unwrap().get::<_, i64>(0) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the insert did not wait for the deleting transaction");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_lock(&mut client, "INSERT INTO ab.exposures");
     deleting.commit().unwrap();
     assert_eq!(sqlstate(inserting.join().unwrap()), "23503");
     assert_eq!(count(&mut client, "raced"), 0);
