@@ -21,15 +21,19 @@ const BATCH_ROWS: usize = 5_000;
 /// A batch smaller than `BATCH_ROWS` waits this long for the next, so that trickling
 /// assignments share statements instead of writing one row each.
 const GATHER_INTERVAL: Duration = Duration::from_millis(200);
-/// While new units keep arriving faster than a batch is written, the flusher writes this
-/// share of the time and pauses for the rest. Each batch keeps a Postgres backend busy on a
-/// core; on a machine Postgres shares with the gateway, back-to-back batches were the tail
-/// of `/assign` under a burst of new units (issue 17). The spool holds the exposures
-/// durably meanwhile.
-const WRITE_SHARE_UNDER_LOAD: f64 = 0.25;
-/// Past this share of the spool's bound the flusher writes flat out, so pacing never makes
-/// the spool refuse units.
-const PACED_BACKLOG_LIMIT: f64 = 0.25;
+/// While the runtime's workers spend at least this share of their time answering requests,
+/// a full batch waits (within the bounds below): each batch keeps a Postgres backend busy on
+/// a core, and on a machine Postgres shares with the gateway, batches written during a burst
+/// of new units were the tail of `/assign` (issue 17). The spool holds the exposures durably
+/// meanwhile, and they are written as soon as the burst ebbs.
+const BUSY_SHARE: f64 = 0.5;
+/// How often a waiting batch looks at the workers again.
+const BUSY_SAMPLE: Duration = Duration::from_millis(100);
+/// A batch waits no longer than this after its first exposure: at most one results tick
+/// (30 s) late.
+const MAX_DEFERRAL: Duration = Duration::from_secs(30);
+/// Nor past this share of the spool's bound, so waiting never makes the spool refuse units.
+const DEFERRED_BACKLOG_LIMIT: f64 = 0.25;
 
 pub struct ExposureLog {
     shards: Vec<Mutex<HashMap<u64, u16>>>,
@@ -88,11 +92,12 @@ impl ExposureLog {
     }
 }
 
-/// Writes the spool to Postgres until the spool is closed and read to its end. A batch
-/// that fails is retried (Postgres down); meanwhile the spool grows on disk.
+/// Writes the spool to Postgres until the spool is closed and read to its end. A full batch
+/// waits while the workers are busy answering (see `BUSY_SHARE`), a trickle waits to gather.
+/// A batch that fails is retried (Postgres down); meanwhile the spool grows on disk.
 pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metrics) {
+    let mut workers = WorkerLoad::now();
     loop {
-        let arrived_before = reader.written();
         let (batch, next) = match reader.next_batch(BATCH_ROWS).await {
             Ok(Some(read)) => read,
             Ok(None) => return,
@@ -102,6 +107,17 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
             }
         };
         let rows = batch.len();
+        if rows == BATCH_ROWS {
+            let first = batch[0].at;
+            while (Utc::now() - first).to_std().unwrap_or_default() < MAX_DEFERRAL
+                && reader.backlog_share() < DEFERRED_BACKLOG_LIMIT
+                && workers.busy_share_since_last_look() >= BUSY_SHARE
+            {
+                metrics.exposure_writes_deferred.set(1);
+                tokio::time::sleep(BUSY_SAMPLE).await;
+            }
+            metrics.exposure_writes_deferred.set(0);
+        }
         // Sorting a batch of 5,000 takes about half a millisecond (release build): not on the
         // runtime's worker, which answers `/assign`.
         let columns = match tokio::task::spawn_blocking(move || Columns::in_lock_order(batch)).await {
@@ -111,7 +127,6 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
                 return;
             }
         };
-        let started = Instant::now();
         while let Err(error) = columns.write(&pool).await {
             tracing::warn!(%error, rows, "writing exposures failed; retrying");
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -120,9 +135,30 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
         reader.committed(next);
         if rows < BATCH_ROWS {
             tokio::time::sleep(GATHER_INTERVAL).await;
-        } else if reader.written() > arrived_before && reader.backlog_share() < PACED_BACKLOG_LIMIT {
-            tokio::time::sleep(started.elapsed().mul_f64(1.0 / WRITE_SHARE_UNDER_LOAD - 1.0)).await;
         }
+    }
+}
+
+/// The runtime's workers' total busy time at an instant.
+struct WorkerLoad {
+    busy: Duration,
+    at: Instant,
+}
+
+impl WorkerLoad {
+    fn now() -> Self {
+        let runtime = tokio::runtime::Handle::current().metrics();
+        let busy = (0..runtime.num_workers()).map(|worker| runtime.worker_total_busy_duration(worker)).sum();
+        Self { busy, at: Instant::now() }
+    }
+
+    /// The share of the time since the last look that the workers were busy.
+    fn busy_share_since_last_look(&mut self) -> f64 {
+        let now = Self::now();
+        let workers = tokio::runtime::Handle::current().metrics().num_workers() as f64;
+        let share = (now.busy - self.busy).as_secs_f64() / ((now.at - self.at).as_secs_f64() * workers).max(f64::MIN_POSITIVE);
+        *self = now;
+        share
     }
 }
 

@@ -24,6 +24,7 @@ pub struct Metrics {
     pub events_buffered: IntGauge,
     pub events_committed: IntCounter,
     pub exposures_committed: IntCounter,
+    pub exposure_writes_deferred: IntGauge,
     exposure_spool_bytes: IntGauge,
     exposure_spool_unflushed_bytes: IntGauge,
     exposure_spool_full: IntGauge,
@@ -47,6 +48,11 @@ impl Metrics {
         let events_buffered = IntGauge::new("ab_events_buffered", "Events received and waiting for their commit").unwrap();
         let events_committed = IntCounter::new("ab_events_committed_total", "Events committed (duplicates included)").unwrap();
         let exposures_committed = IntCounter::new("ab_exposures_committed_total", "First exposures written").unwrap();
+        let exposure_writes_deferred = IntGauge::new(
+            "ab_exposure_writes_deferred",
+            "1 while a full batch of exposures waits in the spool for a burst of requests to ebb (at most 30 s)",
+        )
+        .unwrap();
         let exposure_spool_bytes = IntGauge::new("ab_exposure_spool_bytes", "Disk used by the exposure spool").unwrap();
         let exposure_spool_unflushed_bytes =
             IntGauge::new("ab_exposure_spool_unflushed_bytes", "Spooled exposures not yet committed to Postgres, in bytes (the lag)").unwrap();
@@ -71,6 +77,7 @@ impl Metrics {
             Box::new(events_buffered.clone()),
             Box::new(events_committed.clone()),
             Box::new(exposures_committed.clone()),
+            Box::new(exposure_writes_deferred.clone()),
             Box::new(exposure_spool_bytes.clone()),
             Box::new(exposure_spool_unflushed_bytes.clone()),
             Box::new(exposure_spool_full.clone()),
@@ -85,6 +92,7 @@ impl Metrics {
             events_buffered,
             events_committed,
             exposures_committed,
+            exposure_writes_deferred,
             exposure_spool_bytes,
             exposure_spool_unflushed_bytes,
             exposure_spool_full,

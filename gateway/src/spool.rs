@@ -308,11 +308,6 @@ impl SpoolReader {
         }
     }
 
-    /// How far the appender has written: it moves while units keep arriving.
-    pub fn written(&self) -> Position {
-        self.frontier.borrow().written
-    }
-
     /// The share of the spool's bound taken by exposures not yet in Postgres.
     pub fn backlog_share(&self) -> f64 {
         self.usage.backlog_share()

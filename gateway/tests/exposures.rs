@@ -326,3 +326,47 @@ fn exposures_refer_to_an_existing_experiment_and_go_with_it() {
     client.batch_execute("TRUNCATE ab.experiments").unwrap();
     assert_eq!(client.query_one("SELECT count(*) FROM ab.exposures", &[]).unwrap().get::<_, i64>(0), 0);
 }
+
+/// While one worker is kept busy by a burst of new units, full batches of exposures wait in
+/// the spool (`ab_exposure_writes_deferred 1`) instead of taking a Postgres backend onto the
+/// cores that answer; once the burst ends, every answered exposure is stored.
+#[test]
+fn a_burst_of_new_units_defers_exposure_writes_until_it_ends() {
+    let db = Database::fresh("exposures_deferred");
+    let gw = Gateway::start(&db, &["--worker-threads", "1"]);
+    for i in 0..10 {
+        gw.running_experiment(&experiment(&format!("burst-{i}")));
+    }
+    let stop = AtomicBool::new(false);
+    let answers = Mutex::new(Vec::new());
+    let mut deferred = false;
+    std::thread::scope(|scope| {
+        for thread in 0..6 {
+            let (gw, stop, answers) = (&gw, &stop, &answers);
+            scope.spawn(move || {
+                let http = reqwest::blocking::Client::new();
+                let mut mine = Vec::new();
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    mine.extend(assign(gw, &http, &format!("burst-{thread}-{i}")));
+                }
+                answers.lock().unwrap().extend(mine);
+            });
+        }
+        let started = Instant::now();
+        while !deferred && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(50));
+            deferred = gw.metrics().contains("ab_exposure_writes_deferred 1\n");
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert!(deferred, "no batch waited while the worker was busy answering");
+    let answers = answers.into_inner().unwrap();
+    let expected: usize = answers.iter().map(|a| a.variants.len()).sum();
+    assert!(expected >= 5_000, "the burst filled a batch: {expected} exposures");
+    gw.wait_until(Duration::from_secs(30), |_| exposure_count(&db) == expected as i64);
+    assert!(gw.metrics().contains("ab_exposure_writes_deferred 0\n"));
+    assert_recorded(&db, &answers);
+}
