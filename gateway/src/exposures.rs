@@ -141,6 +141,7 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
 
 /// The runtime's workers' total busy time at an instant.
 struct WorkerLoad {
+    workers: usize,
     busy: Duration,
     at: Instant,
 }
@@ -148,15 +149,16 @@ struct WorkerLoad {
 impl WorkerLoad {
     fn now() -> Self {
         let runtime = tokio::runtime::Handle::current().metrics();
-        let busy = (0..runtime.num_workers()).map(|worker| runtime.worker_total_busy_duration(worker)).sum();
-        Self { busy, at: Instant::now() }
+        let workers = runtime.num_workers();
+        let busy = (0..workers).map(|worker| runtime.worker_total_busy_duration(worker)).sum();
+        Self { workers, busy, at: Instant::now() }
     }
 
     /// The share of the time since the last look that the workers were busy.
     fn busy_share_since_last_look(&mut self) -> f64 {
         let now = Self::now();
-        let workers = tokio::runtime::Handle::current().metrics().num_workers() as f64;
-        let share = (now.busy - self.busy).as_secs_f64() / ((now.at - self.at).as_secs_f64() * workers).max(f64::MIN_POSITIVE);
+        let capacity = (now.at - self.at).as_secs_f64() * now.workers as f64;
+        let share = (now.busy - self.busy).as_secs_f64() / capacity.max(f64::MIN_POSITIVE);
         *self = now;
         share
     }
