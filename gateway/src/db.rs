@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str, &str)] =
         (5, "incremental_results", include_str!("../../sql/migrations/0005_incremental_results.sql")),
         (6, "dba_maintenance", include_str!("../../sql/migrations/0006_dba_maintenance.sql")),
         (7, "exposures_reference_by_statement", include_str!("../../sql/migrations/0007_exposures_reference_by_statement.sql")),
+        (8, "partitions_by_utc_day", include_str!("../../sql/migrations/0008_partitions_by_utc_day.sql")),
     ];
 
 pub fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {

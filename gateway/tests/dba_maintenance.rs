@@ -6,6 +6,7 @@
 
 mod support;
 
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use support::{Database, Gateway, OwnCluster};
@@ -139,42 +140,142 @@ fn pg_partman_takes_over_the_daily_partitions_and_the_retention() {
                  (now(), 'u1', 'view', 'today');"
         ))
         .unwrap();
-    client.query("SELECT * FROM ab.use_partman(7, 5)", &[]).unwrap();
+    // partman reads the transaction's clock: the expected days come from the same one, so
+    // the test holds across midnight too.
+    let mut transaction = client.transaction().unwrap();
+    transaction.query("SELECT * FROM ab.use_partman(7, 5)", &[]).unwrap();
+    let as_of: String = transaction.query_one("SELECT now()::text", &[]).unwrap().get(0);
+    transaction.commit().unwrap();
 
-    let config = &db.rows("SELECT premake, retention, infinite_time_partitions FROM partman.part_config WHERE parent_table = 'ab.events'")[0];
-    assert_eq!(config, &json!({"premake": 7, "retention": "5 days", "infinite_time_partitions": true}));
-    let expected: Vec<Value> = db
-        .rows(
-            "SELECT 'ab.events_p' || to_char(d, 'YYYY_MM_DD') AS name FROM generate_series(
-                 (now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date + 7, interval '1 day') d",
-        )
-        .into_iter()
-        .map(|r| r["name"].clone())
-        .collect();
-    let partitions = || -> Vec<Value> {
-        db.rows(
-            "SELECT inhrelid::regclass::text AS name FROM pg_inherits
-             WHERE inhparent = 'ab.events'::regclass AND inhrelid::regclass::text <> 'ab.events_default' ORDER BY 1",
-        )
-        .into_iter()
-        .map(|r| r["name"].clone())
-        .collect()
-    };
+    let config = &db.rows("SELECT premake, retention, infinite_time_partitions, automatic_maintenance FROM partman.part_config WHERE parent_table = 'ab.events'")[0];
+    assert_eq!(config, &json!({"premake": 7, "retention": "5 days", "infinite_time_partitions": true, "automatic_maintenance": "off"}));
+    let expected: Vec<Value> = partman_names(utc_day(&as_of), -1..=7).into_iter().map(Value::from).collect();
+    let partitions = || daily_partitions(&db).into_iter().map(Value::from).collect::<Vec<_>>();
     assert_eq!(partitions(), expected, "daily UTC partitions from yesterday to a week ahead; the old one dropped");
     let rows = db.rows("SELECT dedup_key, tableoid::regclass::text AS part FROM ab.events ORDER BY 1");
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0], json!({"dedup_key": "today", "part": expected[1]}));
     assert_eq!(rows[1], json!({"dedup_key": "waiting", "part": "ab.events_default"}));
 
-    // The gateway's and cron's call now runs partman's maintenance.
+    // The gateway's and cron's call now creates partman's partitions.
     let last = expected.last().unwrap().as_str().unwrap().to_owned();
     client.batch_execute(&format!("DROP TABLE {last}")).unwrap();
-    let done = db.rows("SELECT * FROM ab.maintain_event_partitions()");
-    assert_eq!(done, [json!({"action": "created by pg_partman", "partition_name": last})]);
+    let done = client
+        .query("SELECT action, partition_name FROM ab.maintain_event_partitions(as_of => $1::text::timestamptz)", &[&as_of])
+        .unwrap();
+    let done: Vec<(String, String)> = done.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(done, [("created by pg_partman".to_owned(), last)]);
     assert_eq!(partitions(), expected);
     client
         .execute("INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES (now() + interval '6 days', 'u2', 'view', 'ahead')", &[])
         .unwrap();
+}
+
+/// The UTC date of a timestamptz as Postgres prints it.
+fn utc_day(timestamp: &str) -> NaiveDate {
+    DateTime::parse_from_str(&format!("{timestamp}00"), "%Y-%m-%d %H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%S%.f%:z"))
+        .unwrap_or_else(|e| panic!("{timestamp}: {e}"))
+        .with_timezone(&Utc)
+        .date_naive()
+}
+
+fn partman_names(today: NaiveDate, days: std::ops::RangeInclusive<i64>) -> Vec<String> {
+    days.map(|d| format!("ab.events_p{}", (today + TimeDelta::days(d)).format("%Y_%m_%d"))).collect()
+}
+
+fn gateway_names(today: NaiveDate, days: std::ops::RangeInclusive<i64>) -> Vec<String> {
+    days.map(|d| format!("ab.events_p{}", (today + TimeDelta::days(d)).format("%Y%m%d"))).collect()
+}
+
+/// ab.events' daily partitions (all but the DEFAULT one), by name.
+fn daily_partitions(db: &Database) -> Vec<String> {
+    db.connect()
+        .query(
+            "SELECT inhrelid::regclass::text FROM pg_inherits
+             WHERE inhparent = 'ab.events'::regclass AND inhrelid::regclass::text <> 'ab.events_default' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// The partition rule at injected clocks (issue 25): whatever the hour, the month's end or the
+/// session's TimeZone, partitions cover the UTC days from the day before the clock's UTC date
+/// to 7 days after it, those before the date minus the 5-day retention are dropped, and each
+/// partition holds exactly its UTC day; the gateway's own maintenance and pg_partman's agree.
+#[test]
+fn partitions_follow_the_utc_day_of_the_clock_at_any_hour_and_in_any_time_zone() {
+    let clocks = [
+        "2026-12-02T00:00:00Z",
+        "2026-12-02T12:00:00Z",
+        "2026-12-02T21:23:00Z",
+        "2026-12-02T23:59:59Z",
+        "2026-12-31T23:59:59Z",
+        "2027-02-28T12:00:00Z",
+    ];
+    let native = Database::fresh("partitions_clock");
+    let partman = Database::fresh("partitions_clock_partman");
+    partman
+        .connect()
+        .batch_execute("CREATE SCHEMA partman; CREATE EXTENSION pg_partman SCHEMA partman; SELECT * FROM ab.use_partman(7, 5);")
+        .unwrap();
+    type Names = fn(NaiveDate, std::ops::RangeInclusive<i64>) -> Vec<String>;
+    let modes: [(&Database, Names); 2] = [(&native, gateway_names), (&partman, partman_names)];
+    for (db, names) in modes {
+        let mut client = db.connect();
+        for time_zone in ["UTC", "Pacific/Kiritimati", "America/Adak"] {
+            for clock in clocks {
+                let what = format!("{} at {clock} in {time_zone}", db.url);
+                let today = DateTime::parse_from_rfc3339(clock).unwrap().date_naive();
+                for part in daily_partitions(db) {
+                    client.batch_execute(&format!("DROP TABLE {part}")).unwrap();
+                }
+                client.batch_execute(&format!("SET TimeZone = '{time_zone}'")).unwrap();
+                let maintain = |client: &mut postgres::Client, days_before: i64| -> (Vec<String>, Vec<String>) {
+                    let rows = client
+                        .query(
+                            // The gateway's maintenance names its partitions bare, partman's come qualified.
+                            "SELECT action, regexp_replace(partition_name, '^(ab\\.)?', 'ab.') AS part
+                             FROM ab.maintain_event_partitions(7, 5, $1::text::timestamptz - make_interval(days => $2::int4)) ORDER BY 2",
+                            &[&clock, &(days_before as i32)],
+                        )
+                        .unwrap();
+                    let named = |prefix: &str| -> Vec<String> {
+                        rows.iter().filter(|r| r.get::<_, &str>(0).starts_with(prefix)).map(|r| r.get(1)).collect()
+                    };
+                    (named("created"), named("dropped"))
+                };
+                let (created, dropped) = maintain(&mut client, 8);
+                assert_eq!(created, names(today, -9..=-1), "{what}, 8 days earlier");
+                assert!(dropped.is_empty(), "{what}: {dropped:?}");
+                let (created, dropped) = maintain(&mut client, 0);
+                assert_eq!(created, names(today, 0..=7), "{what}: created");
+                assert_eq!(dropped, names(today, -9..=-6), "{what}: dropped");
+                assert_eq!(daily_partitions(db), names(today, -5..=7), "{what}: kept");
+                // Each partition holds its UTC day, from its first microsecond to its last.
+                let day = today.format("%Y-%m-%d").to_string();
+                let next = (today + TimeDelta::days(1)).format("%Y-%m-%d").to_string();
+                let part_of = |client: &mut postgres::Client, at: String| -> String {
+                    client
+                        .query_one(
+                            "WITH e AS (INSERT INTO ab.events (event_time, user_id, event_type, dedup_key)
+                                        VALUES ($1::text::timestamptz, 'u', 'view', $1) RETURNING tableoid)
+                             SELECT tableoid::regclass::text FROM e",
+                            &[&at],
+                        )
+                        .unwrap()
+                        .get(0)
+                };
+                let this_day = names(today, 0..=0).remove(0);
+                assert_eq!(part_of(&mut client, format!("{day} 00:00:00+00")), this_day, "{what}");
+                assert_eq!(part_of(&mut client, format!("{day} 23:59:59.999999+00")), this_day, "{what}");
+                assert_eq!(part_of(&mut client, format!("{next} 00:00:00+00")), names(today, 1..=1).remove(0), "{what}");
+            }
+        }
+    }
 }
 
 #[test]
