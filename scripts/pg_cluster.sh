@@ -28,6 +28,8 @@ fsync = off
 shared_buffers = '1GB'
 max_worker_processes = 8
 max_parallel_workers = 4
+# Sessions in UTC whatever the machine's zone, so a test's "N days ago" is N × 24 hours.
+timezone = 'UTC'
 CONF
     fi
     if as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then

@@ -84,9 +84,9 @@ fn pg_cron_refreshes_results_without_a_gateway_and_the_gateway_skips_what_cron_d
     assign(&gw, 0..50);
     wait_for(Duration::from_secs(30), "the gateway's own refresh", || refreshed_units(&db) == 50);
 
-    // Jobs registered (on a schedule that does not fire during the test): the gateway stops
+    // Jobs registered (on a schedule that never fires: February 31st): the gateway stops
     // refreshing, so new exposures stay out of the snapshot.
-    let jobs = db.rows("SELECT * FROM ab.schedule_maintenance('0 0 1 1 *', '0 0 1 1 *')");
+    let jobs = db.rows("SELECT * FROM ab.schedule_maintenance('0 0 31 2 *', '0 0 31 2 *')");
     assert_eq!(jobs.len(), 2, "{jobs:?}");
     assert!(scalar::<bool>(&db, "SELECT ab.maintenance_job_scheduled('ab_refresh_results')"));
     std::thread::sleep(Duration::from_secs(3));
@@ -124,25 +124,35 @@ fn pg_cron_refreshes_results_without_a_gateway_and_the_gateway_skips_what_cron_d
 fn pg_partman_takes_over_the_daily_partitions_and_the_retention() {
     let db = Database::fresh("partman");
     let mut client = db.connect();
-    // An old partition (10 days, past the 5-day retention below) and rows in the partition of
-    // today and waiting in the DEFAULT partition.
-    let old = partition_in(&db, -10);
-    client
-        .batch_execute(&format!(
-            "CREATE SCHEMA partman;
+    // One transaction, so one clock (partman reads the transaction's): the migration's
+    // partitions are replaced by those of this clock; an old partition (10 days, past the
+    // 5-day retention below), and rows in the partition of today and waiting in the DEFAULT
+    // partition; then partman takes over. The expected days come from the same clock, so the
+    // test holds across midnight too.
+    let mut transaction = client.transaction().unwrap();
+    transaction
+        .batch_execute(
+            "DO $$
+             DECLARE
+                 part text;
+                 old date := (now() AT TIME ZONE 'UTC')::date - 10;
+             BEGIN
+                 FOR part IN SELECT inhrelid::regclass::text FROM pg_inherits
+                             WHERE inhparent = 'ab.events'::regclass AND inhrelid::regclass::text <> 'ab.events_default' LOOP
+                     EXECUTE 'DROP TABLE ' || part;
+                 END LOOP;
+                 PERFORM ab.maintain_event_partitions(7, 90, now());
+                 EXECUTE format('CREATE TABLE ab.%I PARTITION OF ab.events FOR VALUES FROM (%L) TO (%L)', 'events_p' || to_char(old, 'YYYYMMDD'),
+                                old::timestamp AT TIME ZONE 'UTC', (old + 1)::timestamp AT TIME ZONE 'UTC');
+             END $$;
+             CREATE SCHEMA partman;
              CREATE EXTENSION pg_partman SCHEMA partman;
-             CREATE TABLE ab.{old} PARTITION OF ab.events
-                 FOR VALUES FROM (((now() AT TIME ZONE 'UTC')::date - 10)::timestamp AT TIME ZONE 'UTC')
-                             TO (((now() AT TIME ZONE 'UTC')::date - 9)::timestamp AT TIME ZONE 'UTC');
              INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES
                  (now() - interval '10 days', 'u1', 'view', 'old'),
                  (now() - interval '3 days', 'u1', 'view', 'waiting'),
-                 (now(), 'u1', 'view', 'today');"
-        ))
+                 (now(), 'u1', 'view', 'today');",
+        )
         .unwrap();
-    // partman reads the transaction's clock: the expected days come from the same one, so
-    // the test holds across midnight too.
-    let mut transaction = client.transaction().unwrap();
     transaction.query("SELECT * FROM ab.use_partman(7, 5)", &[]).unwrap();
     let as_of: String = transaction.query_one("SELECT now()::text", &[]).unwrap().get(0);
     transaction.commit().unwrap();

@@ -151,9 +151,31 @@ fn a_user_over_the_rate_limit_gets_429() {
     assert_eq!(count(&db, "true"), 6);
 }
 
+/// One clock for a partition test (issue 25): Postgres' now() once, the UTC date the test
+/// expects from it, and a database whose partitions are those of that clock, so that midnight
+/// between the migration and the checks changes nothing. Every maintenance call and insert
+/// of the test then uses `as_of` (bound as `$1::text::timestamptz`).
+fn pinned_clock(db: &Database) -> (String, chrono::NaiveDate) {
+    let mut client = db.connect();
+    let as_of: String = client.query_one("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", &[]).unwrap().get(0);
+    let today = chrono::DateTime::parse_from_rfc3339(&as_of).unwrap().date_naive();
+    let daily: Vec<String> = client
+        .query("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'ab.events'::regclass AND inhrelid::regclass::text <> 'ab.events_default'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for part in daily {
+        client.batch_execute(&format!("DROP TABLE {part}")).unwrap();
+    }
+    client.query("SELECT * FROM ab.maintain_event_partitions(7, 90, $1::text::timestamptz)", &[&as_of]).unwrap();
+    (as_of, today)
+}
+
 #[test]
 fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention() {
     let db = Database::fresh("partitions");
+    let (as_of, today) = pinned_clock(&db);
     let mut client = db.connect();
     let partitions = |client: &mut postgres::Client| -> Vec<String> {
         client
@@ -163,7 +185,6 @@ fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention(
             .map(|r| r.get(0))
             .collect()
     };
-    let today = Utc::now().date_naive();
     let name = |days: i64| format!("events_p{}", (today + Days::days(days)).format("%Y%m%d"));
     let created = partitions(&mut client);
     for day in -1..=7 {
@@ -172,24 +193,30 @@ fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention(
     assert!(created.contains(&"events_default".to_owned()));
 
     // Rows for days without a partition wait in the default partition (no insert fails)...
-    client
-        .batch_execute(&format!(
-            "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES
-               (now() + interval '9 days', 'u', 'view', 'ahead'), (now() - interval '100 days', 'u', 'view', 'old');
-             DROP TABLE ab.{}",
-            name(-1)
-        ))
-        .unwrap();
-    client.batch_execute("INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES (now() - interval '1 day', 'u', 'view', 'yesterday')").unwrap();
+    let insert = |client: &mut postgres::Client, offset: &str, key: &str| {
+        client
+            .execute(
+                "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key) VALUES ($1::text::timestamptz + $2::text::interval, 'u', 'view', $3)",
+                &[&as_of, &offset, &key],
+            )
+            .unwrap();
+    };
+    insert(&mut client, "9 days", "ahead");
+    insert(&mut client, "-100 days", "old");
+    client.batch_execute(&format!("DROP TABLE ab.{}", name(-1))).unwrap();
+    insert(&mut client, "-1 day", "yesterday");
     let in_default: i64 = client.query_one("SELECT count(*) FROM ab.events_default", &[]).unwrap().get(0);
     assert_eq!(in_default, 3);
     // ...and move into their partition when it is created; old ones go with the retention.
-    let actions: Vec<(String, String)> = client
-        .query("SELECT action, partition_name FROM ab.maintain_event_partitions(10, 90)", &[])
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let maintain = |client: &mut postgres::Client, days_ahead: i32, retention_days: i32| -> Vec<(String, String)> {
+        client
+            .query("SELECT action, partition_name FROM ab.maintain_event_partitions($1, $2, $3::text::timestamptz)", &[&days_ahead, &retention_days, &as_of])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    let actions = maintain(&mut client, 10, 90);
     assert!(actions.contains(&("created with rows from default".to_owned(), name(-1))), "{actions:?}");
     assert!(actions.contains(&("created with rows from default".to_owned(), name(9))), "{actions:?}");
     let remaining: Vec<String> = client.query("SELECT dedup_key FROM ab.events_default", &[]).unwrap().iter().map(|r| r.get(0)).collect();
@@ -201,14 +228,9 @@ fn partitions_are_created_ahead_filled_from_default_and_dropped_after_retention(
     assert_eq!(where_is(&mut client, "ahead"), format!("ab.{}", name(9)));
 
     // With a 1-day retention, the partition of yesterday is kept and older ones dropped.
-    client.batch_execute(&format!("CREATE TABLE ab.{} PARTITION OF ab.events FOR VALUES FROM ('{}') TO ('{}')",
+    client.batch_execute(&format!("CREATE TABLE ab.{} PARTITION OF ab.events FOR VALUES FROM ('{}T00:00:00Z') TO ('{}T00:00:00Z')",
         name(-5), today - Days::days(5), today - Days::days(4))).unwrap();
-    let dropped: Vec<String> = client
-        .query("SELECT partition_name FROM ab.maintain_event_partitions(7, 1) WHERE action = 'dropped'", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let dropped: Vec<String> = maintain(&mut client, 7, 1).into_iter().filter(|(action, _)| action == "dropped").map(|(_, part)| part).collect();
     assert_eq!(dropped, vec![name(-5)]);
     let (code, _) = match client.batch_execute("SELECT ab.maintain_event_partitions(7, 0)") {
         Err(e) => (e.code().unwrap().code().to_owned(), ()),
@@ -267,10 +289,12 @@ fn racing_retries_of_the_same_new_events_are_stored_once_without_deadlock() {
 #[test]
 fn concurrent_partition_maintenance_runs_one_after_the_other() {
     let db = Database::fresh("partitions_concurrent");
+    let (as_of, _) = pinned_clock(&db);
     db.connect()
-        .batch_execute(
+        .execute(
             "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key)
-             SELECT now() + interval '12 days', 'u', 'view', 'ahead-' || i FROM generate_series(1, 1000) i",
+             SELECT $1::text::timestamptz + interval '12 days', 'u', 'view', 'ahead-' || i FROM generate_series(1, 1000) i",
+            &[&as_of],
         )
         .unwrap();
     // Four gateways' maintenance tasks creating the same partition at once: before the
@@ -280,7 +304,7 @@ fn concurrent_partition_maintenance_runs_one_after_the_other() {
             .map(|_| {
                 scope.spawn(|| {
                     db.connect()
-                        .query_one("SELECT count(*) FROM ab.maintain_event_partitions(14, 90) WHERE action LIKE 'created%'", &[])
+                        .query_one("SELECT count(*) FROM ab.maintain_event_partitions(14, 90, $1::text::timestamptz) WHERE action LIKE 'created%'", &[&as_of])
                         .map(|row| row.get::<_, i64>(0))
                         .unwrap_or_else(|e| panic!("concurrent maintenance failed: {e}"))
                 })

@@ -18,7 +18,7 @@ fn load_experiment(db: &Database, config: &Value) {
     db.connect()
         .execute(
             "INSERT INTO ab.experiments (id, salt, config, status, started_at)
-             SELECT c->>'id', c->>'salt', c, 'running', now() - interval '2 days' FROM (SELECT $1::text::jsonb AS c) s",
+             SELECT c->>'id', c->>'salt', c, 'running', now() - interval '48 hours' FROM (SELECT $1::text::jsonb AS c) s",
             &[&config.to_string()],
         )
         .unwrap();
@@ -277,11 +277,14 @@ fn seeded_gateway(name: &str) -> (Database, Gateway) {
         let exposed: Vec<Value> = exposures.iter().filter(|x| day(&x["first_exposed_at"]) == *today).cloned().collect();
         let happened: Vec<Value> = events.iter().filter(|e| part_of_event(e) == i).cloned().collect();
         load_rows(&db, &["fixture", "fixture_seq"], &exposed, &happened, today);
-        client.batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+        // One transaction, so the points the refresh dates today are those moved back.
+        let mut transaction = client.transaction().unwrap();
+        transaction.batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
         let days_back = (days.len() - 1 - i) as i32;
-        client
+        transaction
             .execute("UPDATE ab.results_daily SET day = day - $1::int WHERE day = (now() AT TIME ZONE 'UTC')::date", &[&days_back])
             .unwrap();
+        transaction.commit().unwrap();
     }
     client
         .batch_execute("UPDATE ab.exposures_daily SET day = day + ((now() AT TIME ZONE 'UTC')::date - (SELECT max(day) FROM ab.exposures_daily))")

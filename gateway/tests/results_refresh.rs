@@ -61,8 +61,16 @@ fn purchases(db: &Database, prefix: &str, users: i32, step: i32, amount: f64) {
         .unwrap();
 }
 
-fn refresh(db: &Database) {
-    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+/// Refreshes the results and returns the UTC day of the refresh's own clock, the day its
+/// daily points are dated: a check that asked now() for "today" itself could fall on the other
+/// side of midnight (issue 25).
+fn refresh(db: &Database) -> String {
+    let mut client = db.connect();
+    let mut transaction = client.transaction().unwrap();
+    transaction.batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+    let day = transaction.query_one("SELECT ((now() AT TIME ZONE 'UTC')::date)::text", &[]).unwrap().get(0);
+    transaction.commit().unwrap();
+    day
 }
 
 /// When each experiment's ab.results rows were last computed.
@@ -144,7 +152,7 @@ fn a_tick_recomputes_only_the_experiments_that_changed() {
     db.connect()
         .batch_execute("UPDATE ab.experiments SET config = jsonb_set(config, '{planning}', '{\"baseline\": 0.3, \"mde\": 0.1, \"alpha\": 0.01}') WHERE id = 'quiet'")
         .unwrap();
-    refresh(&db);
+    let today = refresh(&db);
     assert_snapshots_are_current(&db);
     let third = computed_at(&db);
     assert_ne!(third["quiet"], second["quiet"]);
@@ -162,22 +170,20 @@ fn a_tick_recomputes_only_the_experiments_that_changed() {
     // back) a tick with nothing new carries every comparison into today unchanged, and new data
     // change today's point only.
     let points = "SELECT experiment_id, metric_id, treatment_id, day, units_treatment, rel_lift, p_value, significant FROM ab.results_daily";
-    assert_eq!(db.rows(&format!("{points} WHERE day = (now() AT TIME ZONE 'UTC')::date")).len(), 4);
+    assert_eq!(db.rows(&format!("{points} WHERE day = '{today}'")).len(), 4);
     db.connect().batch_execute("UPDATE ab.results_daily SET day = day - 1").unwrap();
-    refresh(&db);
-    let carried = db.rows(
+    let today = refresh(&db);
+    let carried = db.rows(&format!(
         "SELECT t.experiment_id FROM ab.results_daily t JOIN ab.results_daily y USING (experiment_id, metric_id, treatment_id)
-         WHERE t.day = (now() AT TIME ZONE 'UTC')::date AND y.day = t.day - 1
+         WHERE t.day = '{today}' AND y.day = t.day - 1
            AND (t.units_treatment, t.rel_lift, t.p_value) IS NOT DISTINCT FROM (y.units_treatment, y.rel_lift, y.p_value)",
-    );
-    assert_eq!(carried.len(), 4, "{carried:?}");
-    let yesterday = db.rows(&format!("{points} WHERE day < (now() AT TIME ZONE 'UTC')::date ORDER BY 1, 2, 3"));
-    purchases(&db, "b", 400, 5, 90.0);
-    refresh(&db);
-    assert_eq!(db.rows(&format!("{points} WHERE day < (now() AT TIME ZONE 'UTC')::date ORDER BY 1, 2, 3")), yesterday);
-    let busy_today = db.rows(&format!(
-        "{points} WHERE experiment_id = 'busy' AND metric_id = 'revenue' AND day = (now() AT TIME ZONE 'UTC')::date"
     ));
+    assert_eq!(carried.len(), 4, "{carried:?}");
+    let yesterday = db.rows(&format!("{points} WHERE day < '{today}' ORDER BY 1, 2, 3"));
+    purchases(&db, "b", 400, 5, 90.0);
+    let today = refresh(&db);
+    assert_eq!(db.rows(&format!("{points} WHERE day < '{today}' ORDER BY 1, 2, 3")), yesterday);
+    let busy_today = db.rows(&format!("{points} WHERE experiment_id = 'busy' AND metric_id = 'revenue' AND day = '{today}'"));
     let busy_now = db.rows("SELECT rel_lift FROM ab.results WHERE experiment_id = 'busy' AND metric_id = 'revenue'");
     assert_eq!(busy_today[0]["rel_lift"], busy_now[0]["rel_lift"]);
     assert_ne!(busy_today[0]["rel_lift"], yesterday.iter().find(|r| r["experiment_id"] == "busy" && r["metric_id"] == "revenue").unwrap()["rel_lift"]);
