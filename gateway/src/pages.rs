@@ -55,7 +55,8 @@ svg .zero { stroke: var(--muted); stroke-dasharray: 4 3; } svg .ci { stroke: var
 svg .significant .ci { stroke: var(--good); } svg .significant.negative .ci { stroke: var(--bad); }
 svg text { font: 12px system-ui, sans-serif; fill: var(--ink); } svg .axis { fill: var(--muted); font-size: 10px; }
 .bar { height: 12px; background: #e6e9ee; border-radius: 6px; overflow: hidden; } .bar > span { display: block; height: 100%; background: var(--accent); }
-svg.series { width: 100%; height: auto; display: block; } svg .band { fill: var(--accent); opacity: .16; }
+svg.series { width: 100%; max-width: 520px; height: auto; display: block; } svg .band { fill: var(--accent); opacity: .16; }
+svg .interval-bar { stroke: var(--accent); stroke-opacity: .3; stroke-width: 6; stroke-linecap: round; }
 svg .lift { fill: none; stroke: var(--accent); stroke-width: 2; } svg .point { fill: var(--accent); }
 svg .point.significant { fill: var(--good); } svg .point.significant.negative { fill: var(--bad); }
 svg.exposures { width: 100%; max-width: 720px; height: auto; display: block; } svg .baseline { stroke: var(--line); }
@@ -67,6 +68,15 @@ time[title] { text-decoration: underline dotted; cursor: help; }
 .ok { color: var(--good); } .breach { color: var(--bad); font-weight: 600; }
 a { color: var(--accent); }
 @media (max-width: 600px) { body { font-size: 14px; } main { padding: 12px 10px 32px; } th, td { padding: 6px 6px; } }
+/* On a phone each row of a wide table becomes a block of "label value" lines, so the decision
+   figures (lift, interval, p, chance to win) are read, not cut off at the screen's edge. */
+@media (max-width: 600px) {
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack tr:first-child { display: none; }
+  table.stack tr { border-bottom: 2px solid var(--line); padding: 4px 0; }
+  table.stack td { border: 0; padding: 3px 6px; text-align: right; white-space: normal; }
+  table.stack td::before { content: attr(data-label); float: left; margin-right: 12px; color: var(--muted); font-size: .78rem; text-transform: uppercase; letter-spacing: .03em; }
+}
 "#;
 
 fn escape(text: &str) -> String {
@@ -278,6 +288,9 @@ impl DayAxis {
     }
 }
 
+/// The least vertical distance between two axis labels (10-unit text) of a chart over time.
+const AXIS_LABEL_GAP: f64 = 12.0;
+
 /// A point's relative interval, when bounded.
 fn lift_interval(point: &Value) -> Option<(f64, f64)> {
     float(&point["rel_ci_low"]).zip(float(&point["rel_ci_high"])).filter(|(low, high)| low.is_finite() && high.is_finite())
@@ -299,24 +312,30 @@ fn lift_over_time(metric: &str, series: &ComparisonSeries, axis: &DayAxis, range
         t = escape(&series.treatment_id),
     );
     // A band over each run of days whose interval is bounded: along the upper bounds and back
-    // along the lower ones; a lone day gets a bar half its slot wide.
+    // along the lower ones; a lone day (a series of one day, or a day between unbounded ones)
+    // gets its interval as a bar, as the forest plot draws it, not a box half a slot wide.
     let points: Vec<(NaiveDate, &Value)> = series.points.iter().filter_map(|p| Some((day(p["day"].as_str()?)?, p))).collect();
-    let half_bar = axis.width / axis.days() as f64 / 4.0;
     for run in points.split(|(_, p)| lift_interval(p).is_none()).filter(|run| !run.is_empty()) {
-        let corner = |(d, p): &(NaiveDate, &Value), upper: bool, shift: f64| {
+        let corner = |(d, p): &(NaiveDate, &Value), upper: bool| {
             let (lo, hi) = lift_interval(p).expect("bounded within a run");
-            format!("{:.1},{:.1}", axis.x(*d) + shift, y(if upper { hi } else { lo }))
+            format!("{:.1},{:.1}", axis.x(*d), y(if upper { hi } else { lo }))
         };
-        let outline: Vec<String> = match run {
-            [lone] => vec![corner(lone, true, -half_bar), corner(lone, true, half_bar), corner(lone, false, half_bar), corner(lone, false, -half_bar)],
-            _ => run.iter().map(|p| corner(p, true, 0.0)).chain(run.iter().rev().map(|p| corner(p, false, 0.0))).collect(),
-        };
+        if let [(d, p)] = run {
+            let (lo, hi) = lift_interval(p).expect("bounded within a run");
+            let _ = write!(svg, "<line class=\"interval-bar\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>", y(hi), y(lo), x = axis.x(*d));
+            continue;
+        }
+        let outline: Vec<String> = run.iter().map(|p| corner(p, true)).chain(run.iter().rev().map(|p| corner(p, false))).collect();
         let _ = write!(svg, "<polygon class=\"band\" points=\"{}\"/>", outline.join(" "));
     }
     let _ = write!(svg, "<line class=\"zero\" x1=\"{}\" x2=\"{right}\" y1=\"{y0}\" y2=\"{y0}\"/>", axis.left, y0 = y(0.0));
-    for value in [high, 0.0, low] {
+    // 0, and each end of the range far enough from it that the labels do not overlap.
+    let ends = [high, low].into_iter().filter(|v| (y(*v) - y(0.0)).abs() >= AXIS_LABEL_GAP);
+    for value in ends.chain([0.0]) {
         let _ = write!(svg, "<text class=\"axis\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", axis.left - 4.0, y(value) + 3.0, pct(Some(value)));
     }
+    // Points shrink to fit their day's slot when there are many days (90 days: 3.3 units each).
+    let radius = (axis.width / axis.days() as f64 * 0.4).clamp(1.2, 3.5);
     let line: Vec<String> =
         points.iter().filter_map(|(d, p)| Some(format!("{:.1},{:.1}", axis.x(*d), y(p["rel_lift"].as_f64()?)))).collect();
     let _ = write!(svg, "<polyline class=\"lift\" points=\"{}\"/>", line.join(" "));
@@ -331,7 +350,7 @@ fn lift_over_time(metric: &str, series: &ComparisonSeries, axis: &DayAxis, range
         let interval = lift_interval(p).map_or("interval unbounded".to_owned(), |(lo, hi)| format!("{} … {}", pct(Some(lo)), pct(Some(hi))));
         let _ = write!(
             svg,
-            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" data-day=\"{d}\" data-rel-lift=\"{}\" data-rel-ci-low=\"{}\" data-rel-ci-high=\"{}\" data-significant=\"{significant}\">\
+            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius:.1}\" data-day=\"{d}\" data-rel-lift=\"{}\" data-rel-ci-low=\"{}\" data-rel-ci-high=\"{}\" data-significant=\"{significant}\">\
              <title>{d}: {} ({interval}), {} users</title></circle>",
             axis.x(*d),
             y(lift),
@@ -515,7 +534,7 @@ fn experiment_page(results: &Results, now: DateTime<Utc>) -> String {
     );
 
     // Variants: units and each metric's mean (conversion rate for conversion metrics).
-    let _ = write!(body, "<h2>Variants</h2><div class=\"scroll\"><table id=\"variants\"><tr><th>variant</th><th>weight</th><th>users</th>");
+    let _ = write!(body, "<h2>Variants</h2><div class=\"scroll\"><table id=\"variants\" class=\"stack\"><tr><th>variant</th><th>weight</th><th>users</th>");
     for metric in &config.metrics {
         let _ = write!(body, "<th>{}</th>", escape(&metric.id));
     }
@@ -525,7 +544,7 @@ fn experiment_page(results: &Results, now: DateTime<Utc>) -> String {
         let units = observed.and_then(|o| o.get(i)).and_then(Value::as_i64).unwrap_or(0);
         let _ = write!(
             body,
-            "<tr data-variant=\"{v}\"><td>{v}{c}</td><td>{:.0}%</td><td data-units=\"{units}\">{units}</td>",
+            "<tr data-variant=\"{v}\"><td data-label=\"variant\">{v}{c}</td><td data-label=\"weight\">{:.0}%</td><td data-label=\"users\" data-units=\"{units}\">{units}</td>",
             variant.weight * 100.0,
             v = escape(&variant.id),
             c = if variant.is_control { " (control)" } else { "" },
@@ -533,7 +552,7 @@ fn experiment_page(results: &Results, now: DateTime<Utc>) -> String {
         for metric in &config.metrics {
             let row = results.variant_metrics.iter().find(|r| r["variant_id"] == variant.id.as_str() && r["metric_id"] == metric.id.as_str());
             let mean = row.map_or(Value::Null, |r| r["mean"].clone());
-            let _ = write!(body, "<td data-metric=\"{}\" data-mean=\"{}\">{}</td>", escape(&metric.id), exact(&mean), value_text(metric.kind, &mean));
+            let _ = write!(body, "<td data-label=\"{m}\" data-metric=\"{m}\" data-mean=\"{}\">{}</td>", exact(&mean), value_text(metric.kind, &mean), m = escape(&metric.id));
         }
         body.push_str("</tr>");
     }
@@ -567,7 +586,7 @@ fn experiment_page(results: &Results, now: DateTime<Utc>) -> String {
             continue;
         }
         body.push_str(&forest_plot(&metric.id, &rows));
-        let _ = write!(body, "<div class=\"scroll\"><table class=\"comparisons\"><tr><th>treatment</th><th>users <small>c / t</small></th><th>control</th><th>treatment</th><th>diff <small>interval</small></th><th>lift <small>interval</small></th><th>level</th><th>{p_header}</th><th>Holm {p_header}</th><th>chance to win</th></tr>");
+        let _ = write!(body, "<div class=\"scroll\"><table class=\"comparisons stack\"><tr><th>treatment</th><th>users <small>c / t</small></th><th>control</th><th>treatment</th><th>diff <small>interval</small></th><th>lift <small>interval</small></th><th>level</th><th>{p_header}</th><th>Holm {p_header}</th><th>chance to win</th></tr>");
         for row in &rows {
             let significant = row["significant"] == Value::Bool(true);
             let negative = row["diff"].as_f64().is_some_and(|d| d < 0.0);
@@ -575,7 +594,9 @@ fn experiment_page(results: &Results, now: DateTime<Utc>) -> String {
                 body,
                 "<tr class=\"{cls}\" data-metric=\"{m}\" data-treatment=\"{t}\" data-diff=\"{d}\" data-p-value=\"{p}\" data-holm-p-value=\"{hp}\" data-significant=\"{significant}\" \
                  data-ci-low=\"{cl}\" data-ci-high=\"{ch}\" data-rel-ci-low=\"{rcl}\" data-rel-ci-high=\"{rch}\" data-interval-level=\"{lv}\" data-analysis=\"{an}\" data-chance-to-win=\"{cw}\">\
-                 <td>{t}{star}</td><td>{uc} / {ut}</td><td>{cv}</td><td>{tv}</td><td>{dn}<small>{diff_interval}</small></td><td>{lift}<small>{lift_interval}</small></td><td>{level}</td><td>{pn}</td><td>{hpn}</td><td class=\"chance\">{cwn}</td>",
+                 <td data-label=\"treatment\">{t}{star}</td><td data-label=\"users c / t\">{uc} / {ut}</td><td data-label=\"control\">{cv}</td><td data-label=\"treatment\">{tv}</td>\
+                 <td data-label=\"diff\">{dn}<small>{diff_interval}</small></td><td data-label=\"lift\">{lift}<small>{lift_interval}</small></td><td data-label=\"level\">{level}</td>\
+                 <td data-label=\"{p_header}\">{pn}</td><td data-label=\"Holm {p_header}\">{hpn}</td><td class=\"chance\" data-label=\"chance to win\">{cwn}</td>",
                 cls = if significant { if negative { "neg sig" } else { "sig" } } else { "" },
                 m = escape(&metric.id),
                 t = escape(row["treatment_id"].as_str().unwrap_or("")),
@@ -776,11 +797,83 @@ mod tests {
         let svg = lift_over_time_charts("m", &[&series]);
         assert_eq!(svg.matches("<circle class=\"point").count(), 3);
         assert_eq!(svg.matches("<circle class=\"point significant\"").count(), 1);
-        // Two bounded runs, one day each (the unbounded day breaks the band).
-        assert_eq!(svg.matches("<polygon class=\"band\"").count(), 2);
+        // Two bounded runs, one day each (the unbounded day breaks the band): each a bar.
+        assert_eq!(svg.matches("<line class=\"interval-bar\"").count(), 2);
+        assert_eq!(svg.matches("<polygon class=\"band\"").count(), 0);
         for label in ["Nov 1", "Nov 2", "Nov 3", "Nov 4", "+0.00%"] {
             assert!(svg.contains(&format!(">{label}</text>")), "{label}: {svg}");
         }
         assert!(svg.contains(">+38.60%</text>") && svg.contains(">-13.60%</text>"), "the range with 8% of room: {svg}");
+    }
+
+    /// A series of `days` consecutive days from 2026-11-01, the lift drifting around `lift`.
+    fn series(days: usize, lift: f64, half_width: f64) -> ComparisonSeries {
+        let first = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let points = (0..days)
+            .map(|i| {
+                let l = lift + 0.001 * (i % 5) as f64;
+                serde_json::json!({"day": (first + chrono::Days::new(i as u64)).to_string(), "rel_lift": l,
+                                   "rel_ci_low": l - half_width, "rel_ci_high": l + half_width, "significant": l - half_width > 0.0})
+            })
+            .collect();
+        ComparisonSeries { metric_id: "m".to_owned(), treatment_id: "b".to_owned(), points }
+    }
+
+    /// The (y, text) of the vertical axis' labels and the texts of the horizontal axis' labels.
+    fn axis_labels(svg: &str) -> (Vec<(f64, String)>, Vec<String>) {
+        let (mut vertical, mut horizontal) = (Vec::new(), Vec::new());
+        for (at, _) in svg.match_indices("<text class=\"axis\"") {
+            let tag = &svg[at..];
+            let text = tag[tag.find('>').unwrap() + 1..tag.find("</text>").unwrap()].to_owned();
+            if tag[..tag.find('>').unwrap()].contains("text-anchor=\"end\"") {
+                let y = tag[tag.find(" y=\"").unwrap() + 4..].split('"').next().unwrap().parse().unwrap();
+                vertical.push((y, text));
+            } else {
+                horizontal.push(text);
+            }
+        }
+        (vertical, horizontal)
+    }
+
+    fn assert_labels_apart(vertical: &[(f64, String)], svg: &str) {
+        for (i, (a, text_a)) in vertical.iter().enumerate() {
+            for (b, text_b) in &vertical[i + 1..] {
+                assert!((a - b).abs() >= AXIS_LABEL_GAP, "{text_a} at {a} overlaps {text_b} at {b}: {svg}");
+            }
+        }
+    }
+
+    /// Issue 32: one day drew a box around its dot and two labels over each other ("+0.00%"
+    /// over "-0.62%"); two days and ninety must read as well.
+    #[test]
+    fn the_lift_over_time_reads_right_with_one_two_and_ninety_days() {
+        // One day, its interval above 0: the range's lower end is then a few units below 0's.
+        let one = series(1, 0.03, 0.02);
+        let svg = lift_over_time_charts("m", &[&one]);
+        assert_eq!(svg.matches("<polygon").count(), 0, "no box around a lone day: {svg}");
+        assert_eq!(svg.matches("<line class=\"interval-bar\"").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<circle class=\"point").count(), 1);
+        let (vertical, horizontal) = axis_labels(&svg);
+        assert_eq!(horizontal, ["Nov 1"]);
+        assert!(vertical.iter().any(|(_, t)| t == "+0.00%"), "{svg}");
+        assert_labels_apart(&vertical, &svg);
+
+        let two = series(2, 0.02, 0.01);
+        let svg = lift_over_time_charts("m", &[&two]);
+        assert_eq!(svg.matches("<polygon class=\"band\"").count(), 1);
+        assert_eq!(svg.matches("<circle class=\"point").count(), 2);
+        let (vertical, horizontal) = axis_labels(&svg);
+        assert_eq!(horizontal, ["Nov 1", "Nov 2"]);
+        assert_labels_apart(&vertical, &svg);
+
+        let ninety = series(90, 0.05, 0.02);
+        let svg = lift_over_time_charts("m", &[&ninety]);
+        assert_eq!(svg.matches("<circle class=\"point").count(), 90);
+        let (vertical, horizontal) = axis_labels(&svg);
+        assert!(horizontal.len() <= 7 && horizontal[0] == "Nov 1", "{horizontal:?}");
+        assert_labels_apart(&vertical, &svg);
+        // Points fit their day's slot (300 units over 90 days) instead of covering each other.
+        let radius: f64 = svg[svg.find(" r=\"").unwrap() + 4..].split('"').next().unwrap().parse().unwrap();
+        assert!(2.0 * radius <= 300.0 / 90.0, "r = {radius}");
     }
 }

@@ -417,7 +417,7 @@ fn check_page(db: &Database, dom: &str, experiment: &str) {
         assert_eq!(attribute(dom, &marker, "data-significant").unwrap(), row["significant"].to_string());
         assert_eq!(attribute(dom, &marker, "data-analysis").unwrap(), row["analysis"].as_str().unwrap());
         let table_row = section(dom, &marker, "</tr>");
-        let chance = format!("<td class=\"chance\">{:.1}%</td>", row["chance_to_win"].as_f64().unwrap() * 100.0);
+        let chance = format!("<td class=\"chance\" data-label=\"chance to win\">{:.1}%</td>", row["chance_to_win"].as_f64().unwrap() * 100.0);
         assert!(table_row.contains(&chance), "{marker}: chance to win not shown as {chance}: {table_row}");
         if let Some(reduction) = row["cuped_variance_reduction"].as_f64() {
             let card = section(dom, &format!("<div class=\"card\" data-metric=\"{metric}\""), "<h2>");
@@ -541,7 +541,7 @@ fn the_results_page_shows_the_figures_of_ab_results_in_a_real_browser() {
     let index = chromium(&["--dump-dom", &gw.url(&format!("/?token={}", gw.admin))]);
     assert!(index.contains("data-experiment=\"fixture\""), "{index}");
 
-    screenshots(&page, &[("results-page.png", "1366,3250"), ("results-page-phone.png", "390,5500")]);
+    screenshots(&page, &[("results-page.png", "1400,3250"), ("results-page-phone.png", "390,7000")]);
 }
 
 #[test]
