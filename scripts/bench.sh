@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of SPEC §6, as ratios against built-ins measured in the same run: the extension
+# Benchmarks of docs/contract.md §6, as ratios against built-ins measured in the same run: the extension
 # against Postgres' built-ins, the gateway against its goals and against COPY, the gateway at
 # the seed's scale (10,000 experiments), ab-sql against ClickHouse on the same Parquet file, then the
 # DataFusion UDFs against DataFusion's over Parquet.

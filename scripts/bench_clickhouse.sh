@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ab-sql against ClickHouse on ClickHouse's own file (SPEC §6): chdb, ClickHouse in process from
+# ab-sql against ClickHouse on ClickHouse's own file (docs/contract.md §6): chdb, ClickHouse in process from
 # PyPI, writes one Parquet file (10M rows, row groups of 1M) and runs `welchTTest` over it; ab-sql
 # runs pg_ab's aggregates over the same file, the runs taking turns (scripts/bench/clickhouse.py).
 # BENCH_CH_ROWS (default 10000000) and BENCH_CH_REPS (default 5) override the size and the runs.

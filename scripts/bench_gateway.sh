@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gateway benchmarks (SPEC §6), with wrk on loopback against the release binary:
+# Gateway benchmarks (docs/contract.md §6), with wrk on loopback against the release binary:
 #  - /assign with 10 running experiments: req/s, p50 and p99, first while the first
 #    exposures of 100k users are being written (cold), then once they are (warm);
 #  - /assign when every user is new (drawn from 10M): the burst rate, which the exposure

@@ -1,4 +1,4 @@
-//! Deterministic assignment of units to variants (SPEC §2). SDKs in any language must
+//! Deterministic assignment of units to variants (docs/contract.md §2). SDKs in any language must
 //! reproduce these numbers, so every step is spelled out:
 //! `h = XXH3_64(salt ++ ":" ++ unit)`, `u = (h >> 11) · 2⁻⁵³`.
 

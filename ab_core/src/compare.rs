@@ -471,7 +471,7 @@ pub enum FieldKind {
     BigInt,
 }
 
-/// A result record as every engine shows it: the field names and order of SPEC §3 (the
+/// A result record as every engine shows it: the field names and order of docs/contract.md §3 (the
 /// Postgres composite types and the DataFusion structs), written once here.
 pub trait ResultRecord {
     const FIELDS: &'static [(&'static str, FieldKind)];

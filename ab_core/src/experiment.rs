@@ -184,7 +184,7 @@ pub struct Allocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<LayerRange>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
-    /// Whose bucketing assigns the units: pg_ab's (SPEC §2, the default) or, for an
+    /// Whose bucketing assigns the units: pg_ab's (docs/contract.md §2, the default) or, for an
     /// experiment migrated from another platform, that platform's.
     #[serde(default, skip_serializing_if = "Hashing::is_pg_ab")]
     pub hashing: Hashing,
@@ -230,7 +230,7 @@ impl Allocation {
         self.hashing.validate(&self.weights(), self.traffic_fraction)
     }
 
-    /// Targeting, then the layer range, then the traffic fraction (SPEC §2 order).
+    /// Targeting, then the layer range, then the traffic fraction (docs/contract.md §2 order).
     pub fn is_eligible(&self, unit: &str, context: &Map<String, Value>) -> bool {
         self.targeting.iter().all(|rule| rule.matches(context))
             && self.layer.as_ref().is_none_or(|layer| {
@@ -244,7 +244,7 @@ impl Allocation {
             }
     }
 
-    /// The 0-based index of the unit's variant by the SPEC §2 hash; the weights are
+    /// The 0-based index of the unit's variant by the docs/contract.md §2 hash; the weights are
     /// validated, so this is `ab_assign(unit, salt, weights) - 1`.
     /// With a foreign [`Hashing`] scheme it is the variant that platform gave the unit.
     pub fn variant_index(&self, unit: &str) -> usize {

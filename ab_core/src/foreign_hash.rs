@@ -131,7 +131,7 @@ fn positive(argument: &'static str, value: i32) -> Result<u32> {
 }
 
 /// Which platform's bucketing assigns an experiment, with that platform's parameters.
-/// `pg_ab` (the default) is SPEC §2; the others reproduce the vendor exactly, traffic
+/// `pg_ab` (the default) is docs/contract.md §2; the others reproduce the vendor exactly, traffic
 /// included: the experiment's `traffic_fraction` is the vendor's coverage, rollout,
 /// allocation or traffic percentage, hashed the vendor's way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

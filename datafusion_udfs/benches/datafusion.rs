@@ -1,4 +1,4 @@
-//! DataFusion benchmark of SPEC §6: `ab_ttest_agg` and `ab_ztest_agg` over Parquet against
+//! DataFusion benchmark of docs/contract.md §6: `ab_ttest_agg` and `ab_ztest_agg` over Parquet against
 //! DataFusion's built-in `count`/`avg`/`var_samp` on the same data, in the same run.
 //!
 //! `cargo bench -p ab_datafusion --bench datafusion` (or `make bench`). BENCH_DF_ROWS sets the

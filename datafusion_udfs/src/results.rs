@@ -1,5 +1,5 @@
 //! `ab_core`'s result records ([`ResultRecord`]) as Arrow structs, with the field names of
-//! the Postgres composite types (SPEC §3).
+//! the Postgres composite types (docs/contract.md §3).
 
 use ab_core::compare::{FieldKind, FieldValue, ResultRecord};
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StructArray};

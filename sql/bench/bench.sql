@@ -1,4 +1,4 @@
--- pg_ab benchmarks (SPEC §6): each pg_ab function against the built-in it replaces, on the
+-- pg_ab benchmarks (docs/contract.md §6): each pg_ab function against the built-in it replaces, on the
 -- same 10M rows, in the same session. Serial plans, best of :reps runs, so the ratio
 -- compares the functions and not the scheduler.
 \set ON_ERROR_STOP on

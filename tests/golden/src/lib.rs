@@ -1,5 +1,5 @@
 //! The golden vectors written by `generate.py` from scipy, statsmodels and xxhash, and the
-//! one comparison rule every test applies to them: 1e-9 relative (SPEC §3).
+//! one comparison rule every test applies to them: 1e-9 relative (docs/contract.md §3).
 //!
 //! Encoding: a number is a number, `"inf"`/`"-inf"` are infinities, `null` is an undefined
 //! statistic (SQL NULL), and 64-bit integers are decimal strings.

@@ -1,4 +1,4 @@
-//! SPEC §4: every invalid parameter raises SQLSTATE 22023 with a message naming the argument;
+//! docs/contract.md §4: every invalid parameter raises SQLSTATE 22023 with a message naming the argument;
 //! never a crash, never a Rust panic text. Undefined statistics are NULL.
 
 use sql_integration::{connect, error_of};

@@ -61,7 +61,7 @@ fn aggregates_have_combine_serial_and_deserial_functions() {
     }
 }
 
-/// Every aggregate the SQL API offers (SPEC §3): its required arguments, the optional trailing
+/// Every aggregate the SQL API offers (docs/contract.md §3): its required arguments, the optional trailing
 /// ones (each adds an overload, since aggregates take no DEFAULT) and its result type.
 const AGGREGATES: &[(&str, &[&str], &[&str], &str)] = &[
     ("ab_ttest_agg", &["boolean", "double precision"], &["double precision", "text"], "ab_ttest_result"),

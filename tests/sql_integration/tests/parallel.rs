@@ -80,7 +80,7 @@ fn parallel_plans_use_partial_aggregates_and_match_serial_answers() {
         for (p_row, s_row) in parallel.iter().zip(&serial) {
             for (p, s) in p_row.iter().zip(s_row) {
                 // Partial states merge in a different order than one pass adds rows, so the last
-                // bits may differ; the answer must agree to SPEC §3's accuracy.
+                // bits may differ; the answer must agree to docs/contract.md §3's accuracy.
                 let agree = match (p, s) {
                     (Some(p), Some(s)) => p == s || (p - s).abs() <= 1e-9 * s.abs(),
                     (None, None) => true,

@@ -1,4 +1,4 @@
--- Assignment of units to variants (SPEC §2). Every answer is a pure function of
+-- Assignment of units to variants (docs/contract.md §2). Every answer is a pure function of
 -- (unit, salt): SDKs in any language reproduce it from
 --   h = XXH3_64(salt || ':' || unit),  u = (h >> 11) * 2^-53.
 
