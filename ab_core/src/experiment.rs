@@ -7,6 +7,7 @@
 use crate::assign::{hash_unit, in_sample};
 use crate::error::{InvalidArgument, Result};
 use crate::foreign_hash::Hashing;
+use crate::text::{check_text, check_text_allow_empty};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -426,22 +427,6 @@ pub fn check_identifier(argument: &'static str, id: &str) -> Result<()> {
             format!("must be 1 to {MAX_ID_LEN} letters, digits, '_', '-' or '.', got '{id}'"),
         ))
     }
-}
-
-/// A non-empty text of at most `max_len` characters.
-pub fn check_text(argument: &'static str, text: &str, max_len: usize) -> Result<()> {
-    if text.is_empty() {
-        return Err(InvalidArgument::new(argument, "must not be empty"));
-    }
-    check_text_allow_empty(argument, text, max_len)
-}
-
-fn check_text_allow_empty(argument: &'static str, text: &str, max_len: usize) -> Result<()> {
-    let length = text.chars().count();
-    if length > max_len {
-        return Err(InvalidArgument::new(argument, format!("must be at most {max_len} characters, got {length}")));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ impl Hashing {
     /// Checks the scheme's parameters against the experiment's weights and traffic: the
     /// vendors allocate in whole buckets, so weights must land on bucket boundaries.
     pub fn validate(&self, weights: &[f64], traffic_fraction: f64) -> Result<()> {
-        let check_param = |argument: &'static str, value: &str| crate::experiment::check_text(argument, value, 256);
+        let check_param = |argument: &'static str, value: &str| crate::text::check_text(argument, value, 256);
         match self {
             Hashing::PgAb => Ok(()),
             Hashing::GrowthbookV1 { seed } | Hashing::GrowthbookV2 { seed } => check_param("hashing.seed", seed),

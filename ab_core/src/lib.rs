@@ -28,6 +28,7 @@ pub mod quantile;
 pub mod sequential;
 pub mod simulation;
 pub mod srm;
+pub mod text;
 
 pub use alternative::Alternative;
 pub use error::{InvalidArgument, Result};
