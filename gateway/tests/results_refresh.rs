@@ -257,3 +257,204 @@ fn peeking_daily_at_sequential_results_keeps_the_error_rate() {
     assert!(sequential < 0.07, "sequential results ever significant in {sequential} of A/A experiments");
     assert!(fixed > sequential, "daily peeks at fixed-horizon results should inflate: fixed {fixed}, sequential {sequential}");
 }
+
+/// The differences between what the snapshots hold and the per-experiment computation of 0005
+/// (`ab.compute_results(ARRAY[id])`, `ab.variant_metrics_live` and `ab.srm_live` for one
+/// experiment at a time), one line each. Keys, counts, texts, booleans and arrays must be
+/// equal; floats to 1e-9 relative (or 1e-12 absolute near 0), since the same aggregates over
+/// the same rows may sum them in another order.
+fn differences_from_the_per_experiment_computation(db: &Database) -> Vec<String> {
+    fn close(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()) || (x - y).abs() <= 1e-12
+            }
+            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| close(x, y)),
+            _ => a == b,
+        }
+    }
+    let mut differences = Vec::new();
+    for row in db.rows("SELECT id FROM ab.experiments ORDER BY id") {
+        let id = row["id"].as_str().unwrap();
+        for (snapshot, computed, key) in [
+            ("ab.results", format!("ab.compute_results(ARRAY['{id}'])"), "metric_id, treatment_id"),
+            ("ab.variant_metrics", format!("ab.variant_metrics_live WHERE experiment_id = '{id}'"), "metric_id, variant_id"),
+            ("ab.srm", format!("ab.srm_live WHERE experiment_id = '{id}'"), "experiment_id"),
+        ] {
+            let stored = db.rows(&format!("SELECT * FROM {snapshot} WHERE experiment_id = '{id}' ORDER BY {key}"));
+            let expected = db.rows(&format!("SELECT * FROM {computed} ORDER BY {key}"));
+            if stored.len() != expected.len() {
+                differences.push(format!("{snapshot} of {id}: {} rows, computed {}", stored.len(), expected.len()));
+                continue;
+            }
+            for (stored, expected) in stored.iter().zip(&expected) {
+                let (Value::Object(stored), Value::Object(expected)) = (stored, expected) else { unreachable!() };
+                assert_eq!(stored.len(), expected.len() + 1, "{snapshot} has the computed columns and computed_at");
+                for (column, value) in expected {
+                    if !close(&stored[column], value) {
+                        differences.push(format!("{snapshot} of {id}, {column}: {} stored, {value} computed", stored[column]));
+                    }
+                }
+            }
+        }
+    }
+    differences
+}
+
+/// A tick in one session whose planner may use only index scans (`index`) or no index
+/// (`scan`): the plan shapes of a few and of many changed experiments.
+fn refresh_with_plans(db: &Database, plans: &str) {
+    let settings = match plans {
+        "index" => "SET enable_seqscan = off",
+        "scan" => "SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off",
+        _ => unreachable!(),
+    };
+    db.connect().batch_execute(&format!("{settings}; SELECT ab.refresh_results('0 seconds')")).unwrap();
+}
+
+/// The set-based tick (issue 32) computes every changed experiment's variant metrics, SRM and
+/// comparisons in one statement each; its rows are exactly what the per-experiment computation
+/// gives, on experiments of every shape (conversion, per-user sum with a CUPED covariate,
+/// per-user mean, a conversion with a covariate; two and three arms, so Holm; fixed and
+/// sequential; a planning alpha; a ramped-out arm; no metrics; no events), some changed and
+/// some not, with the plans of a few changed experiments (by index) and of many (by scans).
+#[test]
+fn a_set_based_tick_equals_the_per_experiment_computation() {
+    let db = Database::fresh("set_based_tick");
+    let metrics = json!([
+        {"id": "purchase", "kind": "conversion", "event_type": "purchase"},
+        {"id": "revenue", "kind": "continuous", "event_type": "purchase", "field": "amount", "covariate_days": 7},
+        {"id": "basket", "kind": "continuous", "event_type": "purchase", "field": "amount", "per_user": "mean"},
+        {"id": "visit", "kind": "conversion", "event_type": "visit", "covariate_days": 7},
+    ]);
+    let three_arms = json!([{"id": "control", "weight": 0.4, "is_control": true}, {"id": "a", "weight": 0.3}, {"id": "b", "weight": 0.3}]);
+    let ramped_out = json!([{"id": "control", "weight": 1.0, "is_control": true}, {"id": "treatment", "weight": 0}]);
+    let mut configs = Vec::new();
+    for i in 0..12 {
+        let mut c = config(&format!("e{i:02}"), metrics.clone(), if i % 2 == 0 { "fixed" } else { "sequential" });
+        if i % 3 == 0 {
+            c["variants"] = three_arms.clone();
+        }
+        if i % 4 == 1 {
+            c["planning"] = json!({"baseline": 0.2, "mde": 0.1, "alpha": 0.01});
+        }
+        configs.push(c);
+    }
+    configs.push(config("no_metrics", json!([]), "fixed"));
+    let mut ramped = config("ramped", revenue_and_purchase(), "fixed");
+    ramped["variants"] = ramped_out;
+    configs.push(ramped);
+    configs.push(config("no_events", revenue_and_purchase(), "fixed"));
+    create(&db, &configs);
+
+    // Users u<experiment>-<k>, spread over the arms in order; some had visits in the week
+    // before exposure (the covariates), and a seeded share buy and visit after it.
+    let mut client = db.connect();
+    client.batch_execute("SELECT setseed(0.32)").unwrap();
+    let expose_all = |client: &mut postgres::Client, round: i32, users: i32| {
+        client
+            .execute(
+                "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
+                 SELECT e.id, e.id || '-' || $1::int || '-' || k,
+                        e.config->'variants'->(k % jsonb_array_length(e.config->'variants'))->>'id', now() - interval '1 hour'
+                 FROM ab.experiments e, generate_series(1, $2 + length(e.id) * 7) k",
+                &[&round, &users],
+            )
+            .unwrap();
+    };
+    let events = |client: &mut postgres::Client, round: i32, share: f64| {
+        client
+            .execute(
+                "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics)
+                 SELECT now() - interval '30 minutes', x.user_id, 'purchase', 'p-' || $1::int || '-' || x.user_id,
+                        jsonb_build_object('amount', round((5 + 60 * random() + CASE WHEN x.variant_id = 'control' THEN 0 ELSE 4 END)::numeric, 2))
+                 FROM ab.exposures x WHERE x.experiment_id <> 'no_events' AND random() < $2
+                 UNION ALL
+                 SELECT now() - interval '20 minutes', x.user_id, 'visit', 'v-' || $1::int || '-' || x.user_id, '{}'
+                 FROM ab.exposures x WHERE x.experiment_id <> 'no_events' AND random() < 2 * $2
+                 UNION ALL
+                 SELECT now() - interval '3 days', x.user_id, 'visit', 'pre-' || $1::int || '-' || x.user_id, '{}'
+                 FROM ab.exposures x WHERE x.experiment_id <> 'no_events' AND random() < $2
+                 UNION ALL
+                 SELECT now() - interval '3 days', x.user_id, 'purchase', 'pre-p-' || $1::int || '-' || x.user_id,
+                        jsonb_build_object('amount', round((5 + 60 * random())::numeric, 2))
+                 FROM ab.exposures x WHERE x.experiment_id <> 'no_events' AND random() < $2",
+                &[&round, &share],
+            )
+            .unwrap();
+    };
+    expose_all(&mut client, 1, 60);
+    events(&mut client, 1, 0.3);
+
+    // The first tick: every experiment changed.
+    refresh_with_plans(&db, "scan");
+    assert_eq!(differences_from_the_per_experiment_computation(&db), Vec::<String>::new());
+    let tests: BTreeSet<String> = db.rows("SELECT DISTINCT test FROM ab.results").iter().map(|r| r["test"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(tests.len(), 4, "every verdict function is exercised: {tests:?}");
+    assert!(!db.rows("SELECT 1 FROM ab.results WHERE cuped_diff IS NOT NULL AND metric_id = 'visit'").is_empty());
+    assert!(!db.rows("SELECT 1 FROM ab.results WHERE holm_p_value > p_value").is_empty(), "Holm adjusts something");
+    assert_eq!(db.rows("SELECT 1 FROM ab.srm WHERE experiment_id = 'ramped' AND p_value IS NULL").len(), 1);
+    assert_eq!(db.rows("SELECT 1 FROM ab.srm WHERE experiment_id = 'no_metrics' AND p_value IS NOT NULL").len(), 1);
+    let first = computed_at(&db);
+
+    // A few change: new events of e01's and e06's users, new users in e03, a new alpha for
+    // e08. With index scans only (the plan for a few), then with none (for many).
+    for plans in ["index", "scan"] {
+        let round = if plans == "index" { 2 } else { 3 };
+        client
+            .execute(
+                "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics)
+                 SELECT now() - interval '10 minutes', user_id, 'purchase', 'again-' || $1::int || '-' || user_id,
+                        jsonb_build_object('amount', 100 + length(user_id))
+                 FROM ab.exposures WHERE experiment_id IN ('e01', 'e06') AND user_id LIKE '%3'",
+                &[&round],
+            )
+            .unwrap();
+        client
+            .execute(
+                "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at)
+                 SELECT 'e03', 'late-' || $1::int || '-' || k, (ARRAY['control', 'a', 'b'])[1 + k % 3], now() - interval '1 hour'
+                 FROM generate_series(1, 30) k",
+                &[&round],
+            )
+            .unwrap();
+        client
+            .execute(
+                "UPDATE ab.experiments SET config = jsonb_set(config, '{planning}', jsonb_build_object('baseline', 0.2, 'mde', 0.1, 'alpha', $1::float8))
+                 WHERE id = 'e08'",
+                &[&(0.02 * round as f64)],
+            )
+            .unwrap();
+        let before = computed_at(&db);
+        refresh_with_plans(&db, plans);
+        let after = computed_at(&db);
+        let recomputed: Vec<&String> = after.keys().filter(|id| after[*id] != before[*id]).collect();
+        assert_eq!(recomputed, ["e01", "e03", "e06", "e08"], "{plans}");
+        assert_eq!(differences_from_the_per_experiment_computation(&db), Vec::<String>::new(), "{plans}");
+    }
+    assert_ne!(computed_at(&db)["e01"], first["e01"]);
+    assert_eq!(computed_at(&db)["e02"], first["e02"]);
+
+    // Many change: new users and events everywhere, then everything marked, by index.
+    expose_all(&mut client, 4, 20);
+    events(&mut client, 4, 0.2);
+    refresh_with_plans(&db, "index");
+    assert_eq!(differences_from_the_per_experiment_computation(&db), Vec::<String>::new());
+    client.batch_execute("INSERT INTO ab.results_dirty SELECT id FROM ab.experiments").unwrap();
+    refresh_with_plans(&db, "scan");
+    assert_eq!(differences_from_the_per_experiment_computation(&db), Vec::<String>::new());
+
+    // The comparison sees a wrong figure: Holm's adjustment of one comparison undone, one
+    // arm's standard deviation, one SRM count.
+    client
+        .batch_execute(
+            "UPDATE ab.results SET holm_p_value = p_value WHERE (experiment_id, metric_id, treatment_id) = ('e00', 'revenue', 'b');
+             UPDATE ab.variant_metrics SET sd = sd * (1 + 1e-6) WHERE (experiment_id, variant_id, metric_id) = ('e05', 'control', 'basket');
+             UPDATE ab.srm SET observed[1] = observed[1] + 1 WHERE experiment_id = 'e07'",
+        )
+        .unwrap();
+    let differences = differences_from_the_per_experiment_computation(&db);
+    assert_eq!(differences.len(), 3, "{differences:?}");
+    assert!(differences[0].starts_with("ab.results of e00, holm_p_value"), "{differences:?}");
+}
