@@ -4,14 +4,20 @@
 //! weights P(arm is best). Definitions: `docs/statistics.md`.
 
 use crate::compare::{FieldKind, FieldValue, ResultRecord};
-use crate::dist::{beta_cdf, beta_pdf, normal_isf, normal_sf};
+use crate::dist::{beta_pdf, beta_tails_within, normal_isf, normal_sf, MAX_SHAPE};
 use crate::error::{check_finite, InvalidArgument, Result};
 use crate::quadrature::integrate;
+use crate::work::Work;
 
 /// Absolute error target of the integrals (the contract is 1e-6 relative on results ≥ 1e-7).
 const TOLERANCE: f64 = 1e-14;
 /// Level of the credible intervals.
 const CREDIBLE: f64 = 0.95;
+/// Arms `thompson_weights` accepts. Each weight is an integral of a product of k − 1 cdfs, so
+/// the work grows as k²; 100 arms is nine times the experiments' variant limit. Small arms
+/// take milliseconds; 100 arms of a million trials each need more than the call's budget
+/// and fail with "limit exceeded".
+pub const MAX_ARMS: usize = 100;
 
 /// `ab_bayes_prop`'s and `ab_bayes_mean`'s result. The expected loss of a choice is how
 /// much is given up, on average over the posterior, if the other arm is in fact better.
@@ -44,8 +50,17 @@ struct BetaPosterior {
 }
 
 impl BetaPosterior {
-    fn new(a: f64, b: f64) -> Self {
-        Self { a, b }
+    /// The posterior Beta(prior_a + x, prior_b + n − x): limit exceeded, naming `n_name`, when
+    /// a shape is beyond [`MAX_SHAPE`] (the counts are valid, the Beta is out of reach).
+    fn new(prior_a: f64, prior_b: f64, x: i64, n: i64, n_name: &'static str) -> Result<Self> {
+        let (a, b) = (prior_a + x as f64, prior_b + (n - x) as f64);
+        if a > MAX_SHAPE || b > MAX_SHAPE {
+            return Err(InvalidArgument::limit_exceeded(
+                n_name,
+                format!("the posterior Beta({a}, {b}) has a shape above {MAX_SHAPE:e}, beyond what the quadrature computes"),
+            ));
+        }
+        Ok(Self { a, b })
     }
 
     fn mean(&self) -> f64 {
@@ -61,13 +76,13 @@ impl BetaPosterior {
         beta_pdf(self.a, self.b, x)
     }
 
-    fn cdf(&self, x: f64) -> f64 {
-        beta_cdf(self.a, self.b, x)
+    fn cdf(&self, x: f64, work: &Work) -> Result<f64> {
+        Ok(beta_tails_within(self.a, self.b, x, 1.0 - x, work)?.0)
     }
 
     /// ∫₀ˣ y f(y) dy = mean · I_x(a + 1, b).
-    fn partial_mean(&self, x: f64) -> f64 {
-        self.mean() * beta_cdf(self.a + 1.0, self.b, x)
+    fn partial_mean(&self, x: f64, work: &Work) -> Result<f64> {
+        Ok(self.mean() * beta_tails_within(self.a + 1.0, self.b, x, 1.0 - x, work)?.0)
     }
 
     /// Where the density changes fast: around the mean, out to 50 standard deviations.
@@ -90,11 +105,13 @@ fn check_counts(x_name: &'static str, x: i64, n_name: &'static str, n: i64) -> R
     Ok(())
 }
 
+/// A prior shape: positive, and at most [`MAX_SHAPE`] (a larger one is a posterior the
+/// quadrature cannot compute whatever the data; in practice a typo).
 fn check_prior(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
+    if value > 0.0 && value <= MAX_SHAPE {
         Ok(value)
     } else {
-        Err(InvalidArgument::new(name, format!("must be a positive finite number, got {value}")))
+        Err(InvalidArgument::new(name, format!("must be a positive number at most {MAX_SHAPE:e}, got {value:?}")))
     }
 }
 
@@ -105,14 +122,24 @@ pub fn bayes_prop(x_c: i64, n_c: i64, x_t: i64, n_t: i64, prior_a: f64, prior_b:
     check_counts("x_c", x_c, "n_c", n_c)?;
     check_counts("x_t", x_t, "n_t", n_t)?;
     let (prior_a, prior_b) = (check_prior("prior_a", prior_a)?, check_prior("prior_b", prior_b)?);
-    let posterior = |x: i64, n: i64| BetaPosterior::new(prior_a + x as f64, prior_b + (n - x) as f64);
-    let (control, treatment) = (posterior(x_c, n_c), posterior(x_t, n_t));
+    let control = BetaPosterior::new(prior_a, prior_b, x_c, n_c, "n_c")?;
+    let treatment = BetaPosterior::new(prior_a, prior_b, x_t, n_t, "n_t")?;
     let marks: Vec<f64> = control.breakpoints().into_iter().chain(treatment.breakpoints()).collect();
+    // One budget for the whole call; running out of it blames the larger arm.
+    let work = Work::new(if n_t > n_c { "n_t" } else { "n_c" });
     // P(T > C) = ∫ f_T(x) F_C(x) dx.
-    let prob_t_better = integrate(|x| treatment.pdf(x) * control.cdf(x), 0.0, 1.0, &marks, TOLERANCE).clamp(0.0, 1.0);
+    let prob_t_better =
+        integrate(|x| Ok(treatment.pdf(x) * control.cdf(x, &work)?), 0.0, 1.0, &marks, TOLERANCE, &work)?.clamp(0.0, 1.0);
     // E[(C − T)⁺] = ∫ f_C(x) ∫₀ˣ (x − y) f_T(y) dy dx.
-    let loss_t = integrate(|x| control.pdf(x) * (x * treatment.cdf(x) - treatment.partial_mean(x)), 0.0, 1.0, &marks, TOLERANCE)
-        .max(0.0);
+    let loss_t = integrate(
+        |x| Ok(control.pdf(x) * (x * treatment.cdf(x, &work)? - treatment.partial_mean(x, &work)?)),
+        0.0,
+        1.0,
+        &marks,
+        TOLERANCE,
+        &work,
+    )?
+    .max(0.0);
     // E[(T − C)⁺] − E[(C − T)⁺] = E[T] − E[C].
     let loss_c = (loss_t + treatment.mean() - control.mean()).max(0.0);
     let diff = treatment.mean() - control.mean();
@@ -168,6 +195,9 @@ pub fn thompson_weights(successes: &[i64], trials: &[i64], floor: f64) -> Result
     if successes.is_empty() {
         return Err(InvalidArgument::new("successes", "must not be empty"));
     }
+    if successes.len() > MAX_ARMS {
+        return Err(InvalidArgument::new("successes", format!("must have at most {MAX_ARMS} arms, got {}", successes.len())));
+    }
     for (&s, &n) in successes.iter().zip(trials) {
         if n < 0 {
             return Err(InvalidArgument::new("trials", format!("must not be negative, got {n}")));
@@ -181,14 +211,21 @@ pub fn thompson_weights(successes: &[i64], trials: &[i64], floor: f64) -> Result
         return Err(InvalidArgument::new("floor", format!("must be between 0 and 1/arms ({}), got {floor}", 1.0 / arms)));
     }
     let posteriors: Vec<BetaPosterior> =
-        successes.iter().zip(trials).map(|(&s, &n)| BetaPosterior::new(1.0 + s as f64, 1.0 + (n - s) as f64)).collect();
+        successes.iter().zip(trials).map(|(&s, &n)| BetaPosterior::new(1.0, 1.0, s, n, "trials")).collect::<Result<_>>()?;
     let marks: Vec<f64> = posteriors.iter().flat_map(BetaPosterior::breakpoints).collect();
+    let work = Work::new("trials");
     let best: Vec<f64> = (0..posteriors.len())
         .map(|i| {
-            let others = |x: f64| posteriors.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p.cdf(x)).product::<f64>();
-            integrate(|x| posteriors[i].pdf(x) * others(x), 0.0, 1.0, &marks, TOLERANCE).max(0.0)
+            let others = |x: f64| -> Result<f64> {
+                let mut product = 1.0;
+                for (_, p) in posteriors.iter().enumerate().filter(|(j, _)| *j != i) {
+                    product *= p.cdf(x, &work)?;
+                }
+                Ok(product)
+            };
+            Ok(integrate(|x| Ok(posteriors[i].pdf(x) * others(x)?), 0.0, 1.0, &marks, TOLERANCE, &work)?.max(0.0))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     // The probabilities sum to 1 up to the quadrature error; make it exact.
     let total: f64 = best.iter().sum();
     Ok(best.iter().map(|p| floor + (1.0 - arms * floor) * p / total).collect())
@@ -219,6 +256,36 @@ mod tests {
         assert_eq!(thompson_weights(&[3], &[2], 0.0).unwrap_err().argument, "successes");
         assert_eq!(thompson_weights(&[1, 1], &[2, 2], 0.6).unwrap_err().argument, "floor");
         assert!(bayes_mean((1.0, 0.0, 10), (2.0, 0.0, 10)).unwrap().is_none());
+    }
+
+    /// Issue 27: a prior of 1e308 made every cdf run its continued fraction to its old
+    /// budget of 1e7 terms, thousands of times, for hours. Now it is out of the domain, and
+    /// the largest shapes in it still give the right answer.
+    #[test]
+    fn hostile_priors_are_rejected_at_once() {
+        let start = std::time::Instant::now();
+        let error = bayes_prop(100, 10000, 2, 10000, 123456789.123, 1e308).unwrap_err();
+        assert_eq!((error.argument, error.kind), ("prior_b", crate::error::ErrorKind::Invalid), "{error}");
+        for prior in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1.0000001e13] {
+            assert_eq!(bayes_prop(1, 10, 1, 10, prior, 1.0).unwrap_err().argument, "prior_a", "{prior}");
+        }
+        assert!(start.elapsed().as_secs_f64() < 0.1, "{:?}", start.elapsed());
+        let edge = bayes_prop(1, 10, 1, 10, 1e-300, MAX_SHAPE - 9.0);
+        // Symmetric arms: P = ½; at this extreme the contract (1e-6) holds, with 1e-8 to spare.
+        assert!(edge.as_ref().is_ok_and(|r| (r.prob_t_better - 0.5).abs() < 1e-6), "{edge:?}");
+        assert!(bayes_prop(1, 10, 1, 10, 1e-300, MAX_SHAPE - 8.0).unwrap_err().is_limit_exceeded());
+    }
+
+    /// Counts beyond the largest shape are valid input whose posterior is out of reach: a
+    /// limit-exceeded error naming the count, at once.
+    #[test]
+    fn posteriors_beyond_the_largest_shape_are_out_of_reach() {
+        let error = bayes_prop(5, 10, 1, 100_000_000_000_000, 1.0, 1.0).unwrap_err();
+        assert!(error.is_limit_exceeded() && error.argument == "n_t", "{error}");
+        let error = thompson_weights(&[1, 1], &[2, i64::MAX], 0.0).unwrap_err();
+        assert!(error.is_limit_exceeded() && error.argument == "trials", "{error}");
+        let error = thompson_weights(&[0; MAX_ARMS + 1], &[0; MAX_ARMS + 1], 0.0).unwrap_err();
+        assert!(!error.is_limit_exceeded() && error.argument == "successes", "{error}");
     }
 
     /// Three arms converting at 8%, 12% and 9%: allocating each round's users by the

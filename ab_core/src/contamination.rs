@@ -22,6 +22,10 @@ impl ResultRecord for Contamination {
     }
 }
 
+/// Rows between two calls of the interrupt hook: the walk is linear in the arrays, which
+/// Postgres bounds (1 GB), but 100 million rows take seconds.
+const INTERRUPT_EVERY_ROWS: usize = 65_536;
+
 /// From exposure rows (unit, variant), in any order and with repeats: the distinct units, those
 /// seen in more than one variant, and their share. `None` without rows.
 pub fn contamination<U: AsRef<str>, V: AsRef<str>>(units: &[U], variants: &[V]) -> Result<Option<Contamination>> {
@@ -33,7 +37,10 @@ pub fn contamination<U: AsRef<str>, V: AsRef<str>>(units: &[U], variants: &[V]) 
     }
     // Per unit: its first variant, and whether another one was seen.
     let mut seen: HashMap<&str, (&str, bool)> = HashMap::with_capacity(units.len());
-    for (unit, variant) in units.iter().zip(variants) {
+    for (row, (unit, variant)) in units.iter().zip(variants).enumerate() {
+        if row % INTERRUPT_EVERY_ROWS == 0 {
+            crate::interrupt::check();
+        }
         let entry = seen.entry(unit.as_ref()).or_insert((variant.as_ref(), false));
         entry.1 |= entry.0 != variant.as_ref();
     }

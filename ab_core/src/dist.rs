@@ -19,6 +19,8 @@ use statrs::function::erf::erfc_inv;
 use statrs::function::gamma::ln_gamma;
 use libm::erfc;
 use std::f64::consts::SQRT_2;
+use crate::error::{InvalidArgument, Result};
+use crate::work::Work;
 
 /// Degrees of freedom from which Student's t is computed by Hill's transformation.
 const LARGE_DF: f64 = 1e4;
@@ -32,6 +34,10 @@ pub fn normal_sf(z: f64) -> f64 {
 pub fn normal_isf(p: f64) -> f64 {
     SQRT_2 * erfc_inv(2.0 * p)
 }
+
+/// Fixed-point steps of `t_isf` above [`LARGE_DF`]: it settles in a handful (the factor
+/// z(t)/t is within 1e-4 of 1 there), so 64 is never reached; a cap, not a tolerance.
+const HILL_ITERATIONS: usize = 64;
 
 /// P(T > t) for Student's t with `df` degrees of freedom (`df > 0`).
 pub fn t_sf(t: f64, df: f64) -> f64 {
@@ -55,7 +61,7 @@ pub fn t_isf(p: f64, df: f64) -> f64 {
         }
         let target = z.abs();
         let mut t = target;
-        for _ in 0..64 {
+        for _ in 0..HILL_ITERATIONS {
             let next = t * target / hill_normal_deviate(t, df);
             let settled = (next - t).abs() <= 4.0 * f64::EPSILON * t;
             t = next;
@@ -132,41 +138,73 @@ pub fn beta_pdf(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// The regularized incomplete beta function I_x(a, b) = P(Beta(a, b) ≤ x), for a, b > 0.
-pub fn beta_cdf(a: f64, b: f64, x: f64) -> f64 {
-    beta_tails(a, b, x, 1.0 - x).0
+/// Fails (limit exceeded, naming `a`) when the continued fraction does not converge within
+/// [`MAX_FRACTION_TERMS`], which happens only for shapes beyond [`MAX_SHAPE`].
+pub fn beta_cdf(a: f64, b: f64, x: f64) -> Result<f64> {
+    Ok(beta_tails_within(a, b, x, 1.0 - x, &Work::new("a"))?.0)
 }
 
 /// P(Beta(a, b) ≤ x) and P(Beta(a, b) > x), for a, b > 0 and y = 1 − x given separately so
 /// that neither loses digits. The tail on x's side of the mean is computed, the other is
 /// 1 minus it, so each tail keeps its relative precision where it is small.
-pub fn beta_tails(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
+pub fn beta_tails(a: f64, b: f64, x: f64, y: f64) -> Result<(f64, f64)> {
+    beta_tails_within(a, b, x, y, &Work::new("a"))
+}
+
+/// [`beta_tails`], charging its continued-fraction terms to the caller's budget.
+pub(crate) fn beta_tails_within(a: f64, b: f64, x: f64, y: f64, work: &Work) -> Result<(f64, f64)> {
     if x <= 0.0 {
-        return (0.0, 1.0);
+        return Ok((0.0, 1.0));
     }
     if y <= 0.0 {
-        return (1.0, 0.0);
+        return Ok((1.0, 0.0));
     }
     // The continued fraction converges fast below the mean; above it, use the mirror.
     if x < (a + 1.0) / (a + b + 2.0) {
-        let lower = incomplete_beta_fraction(a, b, x, y);
-        (lower, 1.0 - lower)
+        let lower = incomplete_beta_fraction(a, b, x, y, work)?;
+        Ok((lower, 1.0 - lower))
     } else {
-        let upper = incomplete_beta_fraction(b, a, y, x);
-        (1.0 - upper, upper)
+        let upper = incomplete_beta_fraction(b, a, y, x, work)?;
+        Ok((1.0 - upper, upper))
     }
 }
 
+/// The largest Beta shape parameter the Bayesian functions accept (priors, and posteriors
+/// prior + count): where the Beta cdf still keeps the digits the quadrature needs in double
+/// precision. I_½(s, s) is ½ exactly; computed, it is off by 9e-11 at s = 1e12, 1.4e-9 at 1e14,
+/// 3.5e-8 at 1e15 and 2.2e-7 at 9e15 (the ulps of x near the mean are no longer small against
+/// the posterior's sd, ~1/√(8s)). At 1e13 the error is about 5e-10, well inside the 1e-6
+/// contract of `ab_bayes_prop`. Whether a call with shapes this large also fits in its work
+/// budget is a separate question ([`crate::work::MAX_STEPS_PER_CALL`]): one with a 1e9 prior
+/// on a small sample does not, and fails with "limit exceeded" after the budget.
+pub const MAX_SHAPE: f64 = 1e13;
+
+/// Terms of the continued fraction one evaluation may take. At the mean, where it converges
+/// slowest, it needs about 45 000 terms at shape 1e12 and 192 000 at 1e14 (growing as about
+/// the cube root of the shape), so about 100 000 at [`MAX_SHAPE`]: this is ten times that. A
+/// fraction still unconverged here is not going to converge (NaN or shapes far beyond the
+/// domain), and its partial value is not an answer.
+const MAX_FRACTION_TERMS: u64 = 1_000_000;
+
+/// Terms charged to the budget (and the interrupt hook polled) at once.
+const FRACTION_CHUNK: u64 = 1024;
+
 /// I_x(a, b) by its continued fraction (modified Lentz), for x below (a + 1)/(a + b + 2).
-/// Near the mean the fraction needs O(√max(a, b)) terms, so the budget grows with that.
-fn incomplete_beta_fraction(a: f64, b: f64, x: f64, y: f64) -> f64 {
+/// Near the mean the fraction needs O(√max(a, b)) terms.
+fn incomplete_beta_fraction(a: f64, b: f64, x: f64, y: f64, work: &Work) -> Result<f64> {
     const TINY: f64 = 1e-300;
     let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
-    let budget = 200 + (20.0 * a.max(b).sqrt()).min(1e7) as usize;
     let mut c = 1.0;
     let mut d = 1.0 / guard(1.0 - (a + b) * x / (a + 1.0));
     let mut fraction = d;
-    for m in 1..=budget {
-        let m = m as f64;
+    let mut converged = false;
+    let mut terms = 0;
+    while terms < MAX_FRACTION_TERMS {
+        terms += 1;
+        if terms % FRACTION_CHUNK == 0 {
+            work.charge(FRACTION_CHUNK)?;
+        }
+        let m = terms as f64;
         let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
         d = 1.0 / guard(1.0 + even * d);
         c = guard(1.0 + even / c);
@@ -177,23 +215,49 @@ fn incomplete_beta_fraction(a: f64, b: f64, x: f64, y: f64) -> f64 {
         let step = d * c;
         fraction *= step;
         if (step - 1.0).abs() <= f64::EPSILON {
+            converged = true;
             break;
         }
     }
-    ln_beta_kernel(a, b, x, y).exp() * fraction / a
+    work.charge(terms % FRACTION_CHUNK)?;
+    if !converged {
+        return Err(InvalidArgument::limit_exceeded(
+            work.argument(),
+            format!("the Beta({a}, {b}) cdf's continued fraction did not converge in {MAX_FRACTION_TERMS} terms"),
+        ));
+    }
+    Ok(ln_beta_kernel(a, b, x, y).exp() * fraction / a)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A fraction that cannot converge (NaN shapes) stops at its cap with an error instead
+    /// of returning its partial value; one that needs more terms than the call's budget has
+    /// left stops there.
+    #[test]
+    fn the_continued_fraction_is_capped() {
+        let error = beta_cdf(f64::NAN, 1.0, 0.5).unwrap_err();
+        assert!(error.is_limit_exceeded() && error.reason.contains("did not converge"), "{error}");
+        // Beta(1e12, 1e12) at its mean needs about 45 000 terms.
+        let work = Work::with_limit("n_c", 10_000);
+        let error = beta_tails_within(1e12, 1e12, 0.5, 0.5, &work).unwrap_err();
+        assert!(error.is_limit_exceeded() && error.argument == "n_c", "{error}");
+        assert!(work.spent() <= 10_000 + FRACTION_CHUNK);
+        let work = Work::new("n_c");
+        let (lower, upper) = beta_tails_within(1e12, 1e12, 0.5, 0.5, &work).unwrap();
+        assert!((lower - 0.5).abs() < 1e-9 && (upper - 0.5).abs() < 1e-9, "{lower} {upper}");
+        assert!(work.spent() < 100_000, "{}", work.spent());
+    }
+
     /// A prior of 1e-310 makes x/x₀ overflow; the kernel must not turn that into ∞ − ∞.
     #[test]
     fn tiny_shapes_give_numbers_not_nan() {
-        let cdf = beta_cdf(1e-310, 2.5, 0.3);
+        let cdf = beta_cdf(1e-310, 2.5, 0.3).unwrap();
         assert!((cdf - 1.0).abs() < 1e-9, "{cdf}");
         assert!(beta_pdf(1e-310, 2.5, 0.3).is_finite());
-        let symmetric = beta_cdf(1e-170, 1e-170, 0.3);
+        let symmetric = beta_cdf(1e-170, 1e-170, 0.3).unwrap();
         assert!((symmetric - 0.5).abs() < 1e-9, "{symmetric}");
     }
 }

@@ -1,25 +1,50 @@
-//! The one error type of `ab_core`: an argument outside its domain.
+//! The one error type of `ab_core`: an argument outside its domain, or valid arguments
+//! whose computation would exceed one of the work caps (`docs/statistics.md`, "Bounded work").
 
 use std::fmt;
 
-/// An argument outside the domain of a function. Front ends map it to their own
-/// "bad input" error (SQLSTATE 22023 in Postgres, a 4xx over HTTP); the message
-/// names the argument as the caller wrote it.
+/// Which of the two ways a call can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The argument is outside the function's domain: SQLSTATE 22023 in Postgres.
+    Invalid,
+    /// The arguments are valid but the answer is out of reach within the work caps:
+    /// SQLSTATE 54000 (program_limit_exceeded) in Postgres.
+    LimitExceeded,
+}
+
+/// An argument outside the domain of a function, or (with [`ErrorKind::LimitExceeded`]) the
+/// argument whose size put the answer out of reach. Front ends map it to their own "bad
+/// input" error (SQLSTATE 22023 in Postgres, a 4xx over HTTP) or "limit exceeded" error
+/// (54000); the message names the argument as the caller wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidArgument {
     pub argument: &'static str,
     pub reason: String,
+    pub kind: ErrorKind,
 }
 
 impl InvalidArgument {
     pub fn new(argument: &'static str, reason: impl Into<String>) -> Self {
-        Self { argument, reason: reason.into() }
+        Self { argument, reason: reason.into(), kind: ErrorKind::Invalid }
+    }
+
+    /// Valid input whose computation hit a work cap.
+    pub fn limit_exceeded(argument: &'static str, reason: impl Into<String>) -> Self {
+        Self { argument, reason: reason.into(), kind: ErrorKind::LimitExceeded }
+    }
+
+    pub fn is_limit_exceeded(&self) -> bool {
+        self.kind == ErrorKind::LimitExceeded
     }
 }
 
 impl fmt::Display for InvalidArgument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {}: {}", self.argument, self.reason)
+        match self.kind {
+            ErrorKind::Invalid => write!(f, "invalid {}: {}", self.argument, self.reason),
+            ErrorKind::LimitExceeded => write!(f, "limit exceeded ({}): {}", self.argument, self.reason),
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod eligibility;
 pub mod error;
 pub mod experiment;
 pub mod foreign_hash;
+pub mod interrupt;
 pub mod moments;
 pub mod outliers;
 pub mod planning;
@@ -28,6 +29,7 @@ pub mod quantile;
 pub mod sequential;
 pub mod simulation;
 pub mod srm;
+mod work;
 pub mod text;
 
 pub use alternative::Alternative;

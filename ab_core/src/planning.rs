@@ -108,6 +108,12 @@ pub fn power_mean(sd: f64, mde: f64, n_per_variant: i64, design: Design) -> Resu
     Ok(normal_sf(design.z_alpha() - mde.abs() * (n / 2.0).sqrt() / sd))
 }
 
+/// Halvings of `mde_prop`'s bracket at most: the bracket (baseline, 1] is at most 1 wide and
+/// a double has 1074 binary places below 1 (subnormals included), so it stops shrinking
+/// before this; each step is a few flops, so the cap is microseconds. The other planning
+/// functions are closed forms: no input makes them loop.
+const MAX_BISECTION_STEPS: usize = 1100;
+
 /// The smallest rate increase detectable with `n` units per variant, relative to the baseline
 /// or absolute; `None` when no rate below 1 is detectable.
 pub fn mde_prop(baseline: f64, n_per_variant: i64, power: f64, relative: bool, design: Design) -> Result<Option<f64>> {
@@ -122,9 +128,8 @@ pub fn mde_prop(baseline: f64, n_per_variant: i64, power: f64, relative: bool, d
         return Ok(None);
     }
     let (mut undetected, mut detected) = (baseline, 1.0);
-    // Bisection to the last bit: 1100 halvings cannot be needed, the loop ends when the
-    // bracket stops shrinking.
-    for _ in 0..1100 {
+    // Bisection to the last bit: the loop ends when the bracket stops shrinking.
+    for _ in 0..MAX_BISECTION_STEPS {
         let mid = 0.5 * (undetected + detected);
         if mid <= undetected || mid >= detected {
             break;

@@ -11,8 +11,9 @@
 //! `diff ± z·√(SE_c² + SE_t²)`, two-sided p-value.
 
 use crate::compare::{FieldKind, FieldValue, ResultRecord};
-use crate::dist::{beta_tails, normal_isf, normal_sf};
+use crate::dist::{beta_tails_within, normal_isf, normal_sf};
 use crate::error::{check_finite, check_open_unit, InvalidArgument, Result};
+use crate::work::Work;
 
 /// `ab_quantile_test`'s result.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,23 +56,28 @@ const NEGLIGIBLE_MASS: f64 = 1e-300;
 
 /// Maritz–Jarrett's SE of the q-quantile of sorted values; `None` unless 2 ≤ ⌊q·n + ½⌋ < n.
 /// The cells are walked outwards from the Beta's mean until the tail left is negligible, so
-/// a million values cost tens of thousands of cdf evaluations, not a million.
-fn maritz_jarrett_se(sorted: &[f64], q: f64) -> Option<f64> {
+/// a million values cost tens of thousands of cdf evaluations, not a million. Each cell and
+/// each continued-fraction term is charged to `work`, which bounds the walk and polls for
+/// cancellation.
+fn maritz_jarrett_se(sorted: &[f64], q: f64, work: &Work) -> Result<Option<f64>> {
     let n = sorted.len();
     let m = (q * n as f64 + 0.5).floor() as usize;
     if m < 2 || m >= n {
-        return None;
+        return Ok(None);
     }
     let (a, b, cells) = ((m - 1) as f64, (n - m) as f64, n as f64);
     // Boundary j sits at j/n; its lower and upper tails, each accurate where it is small.
-    let tails = |j: usize| beta_tails(a, b, j as f64 / cells, (n - j) as f64 / cells);
+    let tails = |j: usize| {
+        work.charge(1)?;
+        beta_tails_within(a, b, j as f64 / cells, (n - j) as f64 / cells, work)
+    };
     // Cell i covers ((i − 1)/n, i/n] and weighs x_(i). Split at the boundary nearest the mean.
     let split = ((a / (a + b)) * cells).round() as usize;
     // Lower tail at the cell's upper boundary going down, upper tail at its lower one going up.
-    let (mut lower_edge, mut upper_edge) = tails(split);
+    let (mut lower_edge, mut upper_edge) = tails(split)?;
     let mut weighted: Vec<(f64, f64)> = Vec::new();
     for i in (1..=split).rev() {
-        let below = tails(i - 1).0;
+        let below = tails(i - 1)?.0;
         weighted.push((lower_edge - below, sorted[i - 1]));
         if below < NEGLIGIBLE_MASS {
             break;
@@ -79,7 +85,7 @@ fn maritz_jarrett_se(sorted: &[f64], q: f64) -> Option<f64> {
         lower_edge = below;
     }
     for i in split + 1..=n {
-        let above = tails(i).1;
+        let above = tails(i)?.1;
         weighted.push((upper_edge - above, sorted[i - 1]));
         if above < NEGLIGIBLE_MASS {
             break;
@@ -91,11 +97,11 @@ fn maritz_jarrett_se(sorted: &[f64], q: f64) -> Option<f64> {
     let total: f64 = weighted.iter().map(|(w, _)| w).sum();
     let mean = weighted.iter().map(|(w, x)| w * (x - reference)).sum::<f64>() / total;
     let variance = weighted.iter().map(|(w, x)| w * (x - reference - mean).powi(2)).sum::<f64>() / total;
-    Some(variance.sqrt())
+    Ok(Some(variance.sqrt()))
 }
 
 /// The arm's quantile and its Maritz–Jarrett SE.
-fn arm(argument: &'static str, values: &[f64], q: f64) -> Result<(f64, Option<f64>)> {
+fn arm(argument: &'static str, values: &[f64], q: f64, work: &Work) -> Result<(f64, Option<f64>)> {
     if values.is_empty() {
         return Err(InvalidArgument::new(argument, "must not be empty"));
     }
@@ -104,7 +110,7 @@ fn arm(argument: &'static str, values: &[f64], q: f64) -> Result<(f64, Option<f6
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    Ok((interpolated(&sorted, q), maritz_jarrett_se(&sorted, q)))
+    Ok((interpolated(&sorted, q), maritz_jarrett_se(&sorted, q, work)?))
 }
 
 /// The difference `quantile_t − quantile_c` of the q-quantiles, with its CI and p-value;
@@ -113,8 +119,8 @@ pub fn quantile_test(control: &[f64], treatment: &[f64], q: f64, alpha: f64) -> 
     let q = check_open_unit("q", check_finite("q", q)?)?;
     let alpha = check_open_unit("alpha", alpha)?;
     let z = normal_isf(alpha / 2.0);
-    let (quantile_c, se_c) = arm("control", control, q)?;
-    let (quantile_t, se_t) = arm("treatment", treatment, q)?;
+    let (quantile_c, se_c) = arm("control", control, q, &Work::new("control"))?;
+    let (quantile_t, se_t) = arm("treatment", treatment, q, &Work::new("treatment"))?;
     let diff = quantile_t - quantile_c;
     let se = se_c.zip(se_t).map_or(0.0, |(se_c, se_t)| se_c.hypot(se_t));
     let defined = se > 0.0;
@@ -165,7 +171,7 @@ mod tests {
         let values: Vec<f64> = (0..1_000_000).map(|_| stream.uniform()).collect();
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
-        let se = maritz_jarrett_se(&sorted, 0.5).unwrap();
+        let se = maritz_jarrett_se(&sorted, 0.5, &Work::new("control")).unwrap().unwrap();
         assert!((se / 0.0005 - 1.0).abs() < 0.05, "SE {se}");
     }
 

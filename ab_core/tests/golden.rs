@@ -237,7 +237,7 @@ fn alternative_spellings() {
 fn beta_distribution_matches_scipy() {
     each_case("beta", |name, case, checker| {
         let (a, b, x) = (f64_of(&case["a"]), f64_of(&case["b"]), f64_of(&case["x"]));
-        checker.float(name, "cdf", Some(ab_core::dist::beta_cdf(a, b, x)), &case["cdf"]);
+        checker.float(name, "cdf", ab_core::dist::beta_cdf(a, b, x).ok(), &case["cdf"]);
         checker.float(name, "pdf", Some(ab_core::dist::beta_pdf(a, b, x)), &case["pdf"]);
     });
 }

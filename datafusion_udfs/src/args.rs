@@ -7,7 +7,9 @@ use datafusion::common::{DataFusionError, Result, ScalarValue};
 use std::sync::Arc;
 
 /// Bad input: a DataFusion error whose message names the function and the argument,
-/// as Postgres' 22023 message does.
+/// as Postgres' 22023 message does. A work cap of `ab_core` (Postgres' 54000) is the same
+/// kind of error, its message reading "limit exceeded (argument): …": an execution error, so
+/// that `ab-sql --cluster` unwraps it from Ballista's job failure as it does bad input.
 pub fn invalid(function: &str, error: InvalidArgument) -> DataFusionError {
     let prefix = if function.is_empty() { String::new() } else { format!("{function}: ") };
     DataFusionError::Execution(format!("{prefix}{error}"))

@@ -1,23 +1,25 @@
-//! What every SQL-facing file needs: raising `ab_core`'s errors as SQLSTATE 22023 and
-//! building composite results.
+//! What every SQL-facing file needs: raising `ab_core`'s errors as SQLSTATE 22023 (or 54000
+//! for a work cap) and building composite results.
 
 use ab_core::compare::{FieldValue, ResultRecord};
 use ab_core::InvalidArgument;
 use pgrx::prelude::*;
 use pgrx::{pg_sys, IntoDatum, PgTupleDesc};
 
-/// Raises `ERROR` with SQLSTATE 22023 (invalid_parameter_value) and the argument's name.
+/// Raises `ERROR` with SQLSTATE 22023 (invalid_parameter_value) and the argument's name, or
+/// 54000 (program_limit_exceeded) when valid input hit one of `ab_core`'s work caps.
 pub fn raise_invalid(error: InvalidArgument) -> ! {
-    ereport!(
-        PgLogLevel::ERROR,
-        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        format!("pg_ab: {error}")
-    );
+    let code = if error.is_limit_exceeded() {
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED
+    } else {
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE
+    };
+    ereport!(PgLogLevel::ERROR, code, format!("pg_ab: {error}"));
     unreachable!("ereport(ERROR) does not return")
 }
 
 pub trait OrRaise<T> {
-    /// The value, or `ERROR` 22023 naming the bad argument.
+    /// The value, or `ERROR` 22023 naming the bad argument (54000 at a work cap).
     fn or_raise(self) -> T;
 }
 
