@@ -29,8 +29,8 @@ pub mod quantile;
 pub mod sequential;
 pub mod simulation;
 pub mod srm;
-mod work;
 pub mod text;
+mod work;
 
 pub use alternative::Alternative;
 pub use error::{InvalidArgument, Result};
