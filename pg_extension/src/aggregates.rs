@@ -12,12 +12,10 @@
 
 use crate::aggregate_catalog::aggregate_catalog;
 use crate::sequential::{msprt_push, msprt_result, seq_ttest_push, seq_ttest_result};
-use crate::sql_glue::record;
-use crate::sql_glue::OrRaise;
+use crate::sql_glue::{finite, record, OrRaise};
 use ab_core::aggregate::TestState;
 use ab_core::compare::{self, TestSettings};
 use ab_core::moments::{CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
-use ab_core::error::check_finite;
 use ab_core::sequential::DEFAULT_TUNING_N;
 use pgrx::pg_sys::FunctionCallInfo;
 use pgrx::prelude::*;
@@ -46,11 +44,6 @@ pub(crate) fn state_mut<S: GroupState>(state: &mut Internal, fcinfo: FunctionCal
 pub(crate) fn state_ref<S: GroupState>(state: &Internal) -> Option<&TestState<S>> {
     // SAFETY: as in `state_mut`.
     unsafe { state.get::<TestState<S>>() }
-}
-
-/// A value that must be finite: NaN or infinity in a metric is bad data, not a statistic.
-pub(crate) fn finite(argument: &'static str, value: f64) -> f64 {
-    check_finite(argument, value).or_raise()
 }
 
 fn combine<S: GroupState>(mut left: Internal, right: Internal, fcinfo: FunctionCallInfo) -> Internal {

@@ -10,7 +10,8 @@
 //! are in lib.rs and, for the transition functions, in the table of aggregates.rs; `#[pg_guard]`
 //! turns a Rust panic into a Postgres error as `#[pg_extern]` does.
 
-use crate::aggregates::{finite, state_mut};
+use crate::aggregates::state_mut;
+use crate::sql_glue::finite;
 use crate::sql_glue::OrRaise;
 use ab_core::assign;
 use ab_core::moments::{CoMoments, Moments, Proportion};

@@ -46,7 +46,7 @@ fn ab_winsorize(value: f64, lo: f64, hi: f64) -> f64 {
 // its combine, serialize and deserialize functions serve them; the first row's tau2 or tuning_n
 // is kept with alpha in the state.
 
-use crate::aggregates::finite;
+use crate::sql_glue::finite;
 use ab_core::aggregate::TestState;
 use ab_core::moments::Moments;
 use ab_core::sequential::AlwaysValid;

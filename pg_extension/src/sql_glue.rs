@@ -29,6 +29,11 @@ impl<T> OrRaise<T> for ab_core::Result<T> {
     }
 }
 
+/// A value that must be finite: NaN or infinity in a metric is bad data, not a statistic.
+pub fn finite(argument: &'static str, value: f64) -> f64 {
+    ab_core::error::check_finite(argument, value).or_raise()
+}
+
 /// A value of the running function's declared composite return type from its fields in
 /// declaration order (`None` is SQL NULL). The type is found by the function's OID, not by
 /// name: a lookup by name follows `search_path`, which pg_restore empties while it refreshes
