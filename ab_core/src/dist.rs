@@ -3,7 +3,7 @@
 //!
 //! The normal and chi-square come from `statrs`. Student's t does too for moderate degrees
 //! of freedom; above [`LARGE_DF`] `statrs`' incomplete beta loses digits (1e-8 relative at
-//! 1e7 df, no answer at 1e8; Welch df reach 10¹² on counts like SPEC §3's), so there we use
+//! 1e7 df, no answer at 1e8; Welch df reach 10¹² on counts like docs/contract.md §3's), so there we use
 //! Hill's asymptotic normalizing transformation (ACM Algorithm 395), measured against scipy
 //! to 4e-13 relative from 1e4 df up. `statrs`' erfc is off by up to 1e-10 relative, so the
 //! normal tail uses `libm`'s (msun) erfc.

@@ -8,7 +8,7 @@
 //! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
 //! deserialize functions make them `PARALLEL SAFE` with partial aggregation: the state is at
 //! most a few hundred bytes and merges exactly (Chan's formula), so a parallel plan returns
-//! the serial answer. Rows with a NULL argument are skipped, as SPEC §4 asks.
+//! the serial answer. Rows with a NULL argument are skipped, as docs/contract.md §4 asks.
 
 use crate::aggregate_catalog::aggregate_catalog;
 use crate::sequential::{msprt_push, msprt_result, seq_ttest_push, seq_ttest_result};

@@ -1,4 +1,4 @@
-//! Assignment of units to variants (SPEC §2): `ab_assign`, `ab_in_sample`, `ab_in_layer`.
+//! Assignment of units to variants (docs/contract.md §2): `ab_assign`, `ab_in_sample`, `ab_in_layer`.
 //! `ab_hash` and `ab_bucket` run per row over whole tables and live in hot_paths.rs.
 
 use crate::sql_glue::{elements, OrRaise};

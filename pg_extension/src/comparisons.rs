@@ -22,7 +22,7 @@ fn ab_ztest(
 
 /// Welch t-test from means, standard deviations and sizes, control first.
 #[pg_extern(immutable, strict, parallel_safe)]
-#[allow(clippy::too_many_arguments)] // the SQL signature SPEC §3 fixes
+#[allow(clippy::too_many_arguments)] // the SQL signature docs/contract.md §3 fixes
 fn ab_ttest(
     mean_c: f64,
     sd_c: f64,
