@@ -161,8 +161,11 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
         tracing::warn!(message = %error.message, "no configuration yet; assigning nothing until Postgres answers");
     }
     tokio::spawn(Arc::clone(&cache).follow_changes(pg_config, Duration::from_secs(settings.config_refresh_secs)));
+    let spool_dir = settings.exposure_spool_dir()?;
+    refuse_an_abandoned_relative_spool(&spool_dir)?;
+    tracing::info!(dir = %spool_dir.display(), "exposure spool");
     let (spool, spool_reader, spool_appender) = Spool::open(SpoolSettings {
-        dir: settings.exposure_spool_dir.clone(),
+        dir: spool_dir,
         fsync_interval: Duration::from_millis(settings.exposure_fsync_ms),
         max_bytes: settings.exposure_spool_max_mb << 20,
     })?;
@@ -194,6 +197,23 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
     match tokio::time::timeout(Duration::from_secs(10), exposure_flusher).await {
         Ok(_) => tracing::info!("exposures flushed"),
         Err(_) => tracing::warn!("exposures not flushed within 10 s (is Postgres down?); they stay in the spool for the next start"),
+    }
+    Ok(())
+}
+
+/// Until the spool had one fixed home it defaulted to `exposure-spool` in the working
+/// directory. Segments left there by such a run are exposures this start would never
+/// write: refuse, saying where they are.
+fn refuse_an_abandoned_relative_spool(spool_dir: &std::path::Path) -> anyhow::Result<()> {
+    let old = std::env::current_dir()?.join(crate::settings::SPOOL_DIR_NAME);
+    if old != spool_dir && crate::spool::holds_segments(&old)? {
+        anyhow::bail!(
+            "{} holds an exposure spool of an earlier run (the relative default of earlier versions), but the spool is now {}. \
+             Start once with --exposure-spool-dir {} to write its exposures to Postgres, then remove it",
+            old.display(),
+            spool_dir.display(),
+            old.display()
+        );
     }
     Ok(())
 }

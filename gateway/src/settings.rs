@@ -2,6 +2,13 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the exposure spool lives when neither `--exposure-spool-dir` nor
+/// `$STATE_DIRECTORY` says: one fixed place, whatever the working directory.
+pub const DEFAULT_STATE_DIRECTORY: &str = "/var/lib/pg-ab-gateway";
+/// The spool's directory under the state directory.
+pub const SPOOL_DIR_NAME: &str = "exposure-spool";
 
 #[derive(Parser, Debug)]
 #[command(name = "ab-gateway", version, about = "pg_ab's HTTP gateway over Postgres")]
@@ -102,10 +109,12 @@ pub struct ServeSettings {
     /// Concurrent group-commit writers for events (each holds one connection while writing).
     #[arg(long, env = "AB_EVENT_WRITERS", default_value_t = 2)]
     pub event_writers: usize,
-    /// Directory of this gateway's exposure spool (created if absent). Each gateway needs
-    /// its own; exposures of an earlier run found there are written first.
-    #[arg(long, env = "AB_EXPOSURE_SPOOL_DIR", default_value = "exposure-spool")]
-    pub exposure_spool_dir: std::path::PathBuf,
+    /// Directory of this gateway's exposure spool, an absolute path (created if absent).
+    /// Each gateway needs its own; exposures of an earlier run found there are written
+    /// first. Default: `exposure-spool` under `$STATE_DIRECTORY` (systemd's
+    /// `StateDirectory=`) when that is set, else /var/lib/pg-ab-gateway/exposure-spool.
+    #[arg(long, env = "AB_EXPOSURE_SPOOL_DIR")]
+    pub exposure_spool_dir: Option<PathBuf>,
     /// Milliseconds between fsyncs of the exposure spool: what a machine crash can lose.
     /// A killed process loses only exposures not yet handed to the kernel (microseconds).
     #[arg(long, env = "AB_EXPOSURE_FSYNC_MS", default_value_t = 5)]
@@ -121,4 +130,49 @@ pub struct ServeSettings {
     pub worker_threads: Option<usize>,
     #[arg(long, env = "AB_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+impl ServeSettings {
+    /// The exposure spool's directory: the flag (or `AB_EXPOSURE_SPOOL_DIR`) if given, else
+    /// `exposure-spool` under the first of `$STATE_DIRECTORY`'s paths (systemd sets it from
+    /// `StateDirectory=`), else under /var/lib/pg-ab-gateway. Never relative: a spool found
+    /// through the working directory is lost to a restart from another one.
+    pub fn exposure_spool_dir(&self) -> anyhow::Result<PathBuf> {
+        resolve_spool_dir(self.exposure_spool_dir.as_deref(), std::env::var_os("STATE_DIRECTORY").as_deref())
+    }
+}
+
+fn resolve_spool_dir(configured: Option<&Path>, state_directory: Option<&std::ffi::OsStr>) -> anyhow::Result<PathBuf> {
+    let (dir, source) = match (configured, state_directory.and_then(|s| s.to_str())) {
+        (Some(dir), _) => (dir.to_owned(), "--exposure-spool-dir (AB_EXPOSURE_SPOOL_DIR)"),
+        (None, Some(states)) if !states.is_empty() => {
+            (Path::new(states.split(':').next().unwrap_or(states)).join(SPOOL_DIR_NAME), "$STATE_DIRECTORY")
+        }
+        (None, _) => (Path::new(DEFAULT_STATE_DIRECTORY).join(SPOOL_DIR_NAME), "the default"),
+    };
+    anyhow::ensure!(
+        dir.is_absolute(),
+        "the exposure spool directory '{}' (from {source}) is relative; give an absolute path, so that every start finds the same spool",
+        dir.display()
+    );
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spool_defaults_to_one_absolute_place() {
+        let dir = |configured: Option<&str>, state: Option<&str>| {
+            resolve_spool_dir(configured.map(Path::new), state.map(std::ffi::OsStr::new)).map_err(|e| e.to_string())
+        };
+        assert_eq!(dir(None, None).unwrap(), Path::new("/var/lib/pg-ab-gateway/exposure-spool"));
+        assert_eq!(dir(None, Some("")).unwrap(), Path::new("/var/lib/pg-ab-gateway/exposure-spool"));
+        assert_eq!(dir(None, Some("/var/lib/ab")).unwrap(), Path::new("/var/lib/ab/exposure-spool"));
+        assert_eq!(dir(None, Some("/var/lib/ab:/var/lib/other")).unwrap(), Path::new("/var/lib/ab/exposure-spool"));
+        assert_eq!(dir(Some("/srv/spool"), Some("/var/lib/ab")).unwrap(), Path::new("/srv/spool"));
+        assert!(dir(Some("exposure-spool"), None).unwrap_err().contains("relative"));
+        assert!(dir(None, Some("state")).unwrap_err().contains("$STATE_DIRECTORY"));
+    }
 }

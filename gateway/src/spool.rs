@@ -10,6 +10,13 @@
 //! On start, segments left by the previous run are checked, a torn tail is cut, and they
 //! are replayed first; rows already stored are skipped by `ON CONFLICT DO NOTHING`.
 //!
+//! The gateway refuses to start rather than start empty while exposures are owed that it
+//! cannot read: a segment it cannot read, damage that is not a torn tail (a sealed
+//! segment was synced whole before the next began, so only the newest can be torn), or a
+//! missing or emptied spool directory while the marker beside it (`<dir>.owed`, written
+//! when the spool opens, removed once a clean stop has committed everything) says an
+//! earlier run left exposures owed.
+//!
 //! A record is `length u32 | crc32 u32 | payload`, little-endian; the payload is the
 //! exposure time in microseconds (i64) and three strings, each `length u16 | UTF-8`.
 
@@ -25,6 +32,9 @@ use tokio::sync::watch;
 /// A segment is sealed and a new one started past this size.
 const SEGMENT_BYTES: u64 = 16 << 20;
 const HEADER_BYTES: usize = 8;
+/// The longest payload the format can hold: the time and three strings of at most
+/// `u16::MAX` bytes. A header declaring more was not written by `encode`.
+const MAX_PAYLOAD: usize = 8 + 3 * (2 + u16::MAX as usize);
 /// Writes are grouped up to this many bytes per `write` call.
 const WRITE_CHUNK: usize = 1 << 20;
 /// After a write the appender lets exposures gather this long. Blocked in `recv`, it would
@@ -90,19 +100,35 @@ impl Spool {
     /// reader that replays earlier segments first, and the appender's handle, which ends
     /// once every `Spool` is dropped and all it was given is written and synced.
     pub fn open(settings: SpoolSettings) -> io::Result<(Spool, SpoolReader, std::thread::JoinHandle<()>)> {
-        fs::create_dir_all(&settings.dir)?;
-        let lock = File::create(settings.dir.join("LOCK"))?;
+        let dir = &settings.dir;
+        let marker = owed_marker(dir);
+        if marker.exists() && !holds_segments(dir)? {
+            let state = if dir.exists() { "holds no spool segments" } else { "is missing" };
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "exposures of an earlier run are owed to Postgres ({} says so), but the exposure spool directory {} {state}. \
+                     Mount or restore it, or point --exposure-spool-dir at the spool; to start without those exposures, delete {}",
+                    marker.display(),
+                    dir.display(),
+                    marker.display()
+                ),
+            ));
+        }
+        fs::create_dir_all(dir).map_err(|e| annotate(e, "creating the exposure spool directory", dir))?;
+        let lock = File::create(dir.join("LOCK")).map_err(|e| annotate(e, "opening", &dir.join("LOCK")))?;
         lock.try_lock().map_err(|_| {
-            io::Error::other(format!("the exposure spool {} is in use by another gateway; give each its own", settings.dir.display()))
+            io::Error::other(format!("the exposure spool {} is in use by another gateway; give each its own", dir.display()))
         })?;
-        let mut segments = segment_numbers(&settings.dir)?;
+        let mut segments = segment_numbers(dir)?;
         let mut recovered = 0;
-        for &number in &segments {
-            recovered += recover_segment(&segment_path(&settings.dir, number))?;
+        for (i, &number) in segments.iter().enumerate() {
+            recovered += recover_segment(&segment_path(dir, number), i + 1 == segments.len())?;
         }
         let active = segments.last().map_or(1, |last| last + 1);
         segments.push(active);
-        let file = create_segment(&settings.dir, active)?;
+        let file = create_segment(dir, active).map_err(|e| annotate(e, "creating", &segment_path(dir, active)))?;
+        write_owed_marker(dir);
         let usage = Arc::new(Usage {
             disk_bytes: AtomicU64::new(recovered),
             unflushed_bytes: AtomicU64::new(recovered),
@@ -296,6 +322,8 @@ impl SpoolReader {
                 continue;
             }
             if frontier.finished {
+                // Everything is committed: nothing is owed any more.
+                remove_owed_marker(&self.dir);
                 return Ok(None);
             }
             if self.frontier.changed().await.is_err() {
@@ -340,14 +368,62 @@ fn segment_path(dir: &Path, number: u64) -> PathBuf {
 
 fn segment_numbers(dir: &Path) -> io::Result<Vec<u64>> {
     let mut numbers = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let name = entry?.file_name();
+    let unreadable = |e| annotate(e, "reading the exposure spool directory", dir);
+    for entry in fs::read_dir(dir).map_err(unreadable)? {
+        let name = entry.map_err(unreadable)?.file_name();
         if let Some(number) = name.to_str().and_then(|n| n.strip_suffix(".seg")).and_then(|n| n.parse().ok()) {
             numbers.push(number);
         }
     }
     numbers.sort_unstable();
     Ok(numbers)
+}
+
+/// Whether `dir` exists and holds segments.
+pub fn holds_segments(dir: &Path) -> io::Result<bool> {
+    Ok(dir.is_dir() && !segment_numbers(dir)?.is_empty())
+}
+
+/// The file beside the spool directory that says exposures may be owed: `<dir>.owed`.
+pub fn owed_marker(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map_or_else(|| "exposure-spool".into(), |name| name.to_string_lossy().into_owned());
+    dir.with_file_name(format!("{name}.owed"))
+}
+
+/// Leaves the marker (synced, with its directory) before any exposure is taken. Without
+/// it the gateway still runs, but a spool directory lost before the next start goes
+/// unnoticed: that is logged.
+fn write_owed_marker(dir: &Path) {
+    let marker = owed_marker(dir);
+    let text = format!(
+        "The exposure spool {} holds exposures not yet in Postgres until a clean stop removes this file (written by pid {}).\n",
+        dir.display(),
+        std::process::id()
+    );
+    let written = File::create(&marker).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        File::open(marker.parent().unwrap_or(Path::new("/")))?.sync_all()
+    });
+    if let Err(error) = written {
+        tracing::warn!(%error, marker = %marker.display(), "cannot write the exposure spool's marker; a spool directory missing at the next start will not be noticed");
+    }
+}
+
+fn remove_owed_marker(dir: &Path) {
+    let marker = owed_marker(dir);
+    match fs::remove_file(&marker) {
+        Ok(()) => {
+            let _ = File::open(marker.parent().unwrap_or(Path::new("/"))).and_then(|parent| parent.sync_all());
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => tracing::warn!(%error, marker = %marker.display(), "cannot remove the exposure spool's marker"),
+    }
+}
+
+/// The error, with what was being done and to which path.
+fn annotate(error: io::Error, doing: &str, path: &Path) -> io::Error {
+    io::Error::new(error.kind(), format!("{doing} {}: {error}", path.display()))
 }
 
 /// Creates a segment and syncs the directory, so the file itself survives a crash.
@@ -357,18 +433,54 @@ fn create_segment(dir: &Path, number: u64) -> io::Result<File> {
     Ok(file)
 }
 
-/// Cuts a segment of an earlier run after its last whole, checksummed record (a write the
-/// crash interrupted) and returns its remaining size.
-fn recover_segment(path: &Path) -> io::Result<u64> {
-    let (_, valid) = read_records(path, Position { segment: 0, offset: 0 }, u64::MAX, usize::MAX)?;
-    let size = fs::metadata(path)?.len();
-    if valid.offset < size {
-        tracing::warn!(path = %path.display(), kept = valid.offset, cut = size - valid.offset, "exposure spool: cut a torn or corrupt tail");
-        let file = OpenOptions::new().write(true).open(path)?;
-        file.set_len(valid.offset)?;
-        file.sync_all()?;
+/// Checks a segment of an earlier run and returns its size once checked. The newest
+/// segment may end in a torn tail (a write the kill or crash interrupted), which is cut
+/// after the last whole record. Anything else that does not read is an error naming the
+/// file: an unreadable file, or damage a torn write cannot leave (in a sealed segment,
+/// which was synced whole, or before whole records or with an impossible length).
+fn recover_segment(path: &Path, newest: bool) -> io::Result<u64> {
+    let bytes = fs::read(path).map_err(|e| annotate(e, "cannot read the exposure spool segment", path))?;
+    let mut valid = 0;
+    while let Some((_, length)) = decode(&bytes[valid..]) {
+        valid += length;
     }
-    Ok(valid.offset)
+    if valid == bytes.len() {
+        return Ok(valid as u64);
+    }
+    let tail = &bytes[valid..];
+    if !(newest && is_torn(tail)) {
+        let why = if newest { "not a torn write" } else { "a sealed segment, synced whole before the next began" };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the exposure spool segment {} is corrupt at byte {valid} of {} ({why}); the exposures after it cannot be read. \
+                 Refusing to start rather than lose them: restore the file, or move it out of the spool directory to start without them",
+                path.display(),
+                bytes.len()
+            ),
+        ));
+    }
+    tracing::warn!(path = %path.display(), kept = valid, cut = tail.len(), "exposure spool: cut a torn tail");
+    let file = OpenOptions::new().write(true).open(path).map_err(|e| annotate(e, "opening", path))?;
+    file.set_len(valid as u64)?;
+    file.sync_all()?;
+    Ok(valid as u64)
+}
+
+/// What an interrupted append leaves after the last whole record: the start of a record
+/// whose declared length runs past the end, or zeros (blocks a machine crash allocated
+/// but never wrote).
+fn is_torn(tail: &[u8]) -> bool {
+    if tail.iter().all(|&b| b == 0) {
+        return true;
+    }
+    match tail.get(0..4) {
+        None => true,
+        Some(length) => {
+            let length = u32::from_le_bytes(length.try_into().unwrap()) as usize;
+            length <= MAX_PAYLOAD && HEADER_BYTES + length > tail.len()
+        }
+    }
 }
 
 /// Reads whole records from `position` up to byte `limit` (at most `max` of them) and
@@ -456,25 +568,71 @@ mod tests {
         assert!(decode(&corrupt[first..]).is_none(), "a flipped bit");
     }
 
-    #[test]
-    fn recovery_keeps_whole_records_and_cuts_the_torn_tail() {
-        let dir = std::env::temp_dir().join(format!("ab-spool-unit-{}", std::process::id()));
+    /// An empty scratch directory of this test process.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ab-spool-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
-        let path = segment_path(&dir, 7);
+        dir
+    }
+
+    /// The records of units a, b and c.
+    fn three_records() -> Vec<u8> {
         let mut bytes = Vec::new();
         for user in ["a", "b", "c"] {
             encode(&exposure(user), &mut bytes);
         }
+        bytes
+    }
+
+    #[test]
+    fn recovery_keeps_whole_records_and_cuts_the_torn_tail() {
+        let dir = scratch("unit");
+        let path = segment_path(&dir, 7);
+        let mut bytes = three_records();
         let whole = bytes.len() as u64;
         encode(&exposure("torn"), &mut bytes);
         fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
-        assert_eq!(recover_segment(&path).unwrap(), whole);
+        assert_eq!(recover_segment(&path, true).unwrap(), whole);
         assert_eq!(fs::metadata(&path).unwrap().len(), whole);
         let (records, end) = read_records(&path, Position { segment: 7, offset: 0 }, u64::MAX, 2).unwrap();
         assert_eq!(records.iter().map(|r| r.user_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         let (rest, _) = read_records(&path, end, u64::MAX, 10).unwrap();
         assert_eq!(rest.len(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn damage_that_is_not_a_torn_tail_refuses_naming_the_file() {
+        let dir = scratch("damage");
+        let path = segment_path(&dir, 3);
+        let whole = three_records();
+        let first = whole.len() / 3;
+        let recover = |bytes: &[u8], newest: bool| {
+            fs::write(&path, bytes).unwrap();
+            recover_segment(&path, newest).map_err(|e| e.to_string())
+        };
+        // The newest segment: a torn record, or zeros a crash left, are cut.
+        let mut zeros = whole.clone();
+        zeros.extend_from_slice(&[0; 100]);
+        assert_eq!(recover(&zeros, true).unwrap(), whole.len() as u64);
+        assert_eq!(recover(&whole[..whole.len() - 5], true).unwrap(), 2 * first as u64);
+        // A sealed segment was synced whole: even a torn tail there is damage.
+        let error = recover(&whole[..whole.len() - 5], false).unwrap_err();
+        assert!(error.contains(&path.display().to_string()) && error.contains("sealed"), "{error}");
+        // A flipped bit before whole records, and an impossible length, are not torn writes.
+        let mut flipped = whole.clone();
+        flipped[HEADER_BYTES + 9] ^= 1;
+        let error = recover(&flipped, true).unwrap_err();
+        assert!(error.contains("corrupt at byte 0 of") && error.contains(&path.display().to_string()), "{error}");
+        let mut impossible = whole.clone();
+        impossible[first..first + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(recover(&impossible, true).unwrap_err().contains(&format!("corrupt at byte {first} of")));
+        assert_eq!(fs::metadata(&path).unwrap().len(), whole.len() as u64, "a refused segment is left as it was");
+        // A segment that cannot be read at all.
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        assert!(recover_segment(&path, true).unwrap_err().to_string().contains(&path.display().to_string()));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,6 +7,8 @@ mod support;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -130,6 +132,100 @@ fn a_sigkill_under_new_user_load_loses_no_answered_exposure() {
     gw.wait_until(Duration::from_secs(60), |_| exposure_count(&db) >= owed_exposures as i64);
     assert_recorded(&db, &owed);
     gw.wait_until(Duration::from_secs(10), |g| g.metrics().contains("ab_exposure_spool_unflushed_bytes 0\n"));
+}
+
+/// Assigns `units` new units while Postgres takes no exposure, then SIGKILLs the gateway:
+/// the answers' exposures are owed, in its spool only.
+fn owe_exposures(gw: Gateway, db: &Database, units: usize) -> Vec<Answer> {
+    let mut blocker = db.connect();
+    let mut hold = blocker.transaction().unwrap();
+    hold.batch_execute("LOCK TABLE ab.exposures IN SHARE ROW EXCLUSIVE MODE").unwrap();
+    let http = reqwest::blocking::Client::new();
+    let answers: Vec<Answer> = (0..units).map(|unit| assign(&gw, &http, &format!("owed-{unit}")).expect("answered")).collect();
+    // Past the spool's 1 ms gathering window and its 5 ms fsync.
+    std::thread::sleep(Duration::from_millis(100));
+    gw.kill();
+    drop(gw);
+    hold.rollback().unwrap();
+    assert_eq!(exposure_count(db), 0);
+    answers
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = support::fresh_spool_dir(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The spool's home does not depend on the working directory (issue 31): started as
+/// systemd starts it (`STATE_DIRECTORY`, no flag) and SIGKILLed with exposures owed, the
+/// gateway restarted from another working directory writes them. While the spool
+/// directory is missing, the marker beside it says they are owed and the gateway refuses
+/// to start; a clean stop that has written everything removes the marker.
+#[test]
+fn a_restart_from_another_working_directory_replays_the_owed_exposures() {
+    let db = Database::fresh("exposures_workdir");
+    let state = scratch_dir("state-directory");
+    let (spool, marker) = (state.join("exposure-spool"), state.join("exposure-spool.owed"));
+    let started_in = |workdir: PathBuf| {
+        let state = state.clone();
+        move |command: &mut Command| {
+            command.current_dir(workdir).env("STATE_DIRECTORY", state);
+        }
+    };
+    let gw = Gateway::start_with(&db, &[], started_in(scratch_dir("workdir-a")));
+    gw.running_experiment(&experiment("home"));
+    let owed = owe_exposures(gw, &db, 200);
+    assert!(marker.exists() && std::fs::read_dir(&spool).unwrap().count() > 1, "the spool is in $STATE_DIRECTORY");
+
+    let moved = state.join("moved");
+    std::fs::rename(&spool, &moved).unwrap();
+    let error = support::refused_start(&db, &["--exposure-spool-dir", spool.to_str().unwrap()]);
+    assert!(error.contains(&format!("{} is missing", spool.display())) && error.contains(&marker.display().to_string()), "{error}");
+    std::fs::rename(&moved, &spool).unwrap();
+
+    let mut gw = Gateway::start_with(&db, &[], started_in(scratch_dir("workdir-b")));
+    gw.wait_until(Duration::from_secs(30), |_| exposure_count(&db) >= owed.len() as i64);
+    assert_recorded(&db, &owed);
+    gw.wait_until(Duration::from_secs(10), |g| g.metrics().contains("ab_exposure_spool_unflushed_bytes 0\n"));
+    assert!(gw.terminate().success());
+    assert!(!marker.exists(), "nothing is owed after a clean stop");
+}
+
+/// A spool segment the gateway cannot read, or damaged in a way no interrupted write
+/// leaves, stops the start with a message naming the file, rather than a start that
+/// drops its exposures; put right, the segment is replayed whole.
+#[test]
+fn an_unreadable_spool_segment_refuses_the_start_and_names_the_file() {
+    let db = Database::fresh("exposures_unreadable");
+    let spool = support::fresh_spool_dir("unreadable");
+    let spool_arg = spool.to_str().unwrap();
+    let gw = Gateway::start(&db, &["--exposure-spool-dir", spool_arg]);
+    gw.running_experiment(&experiment("home"));
+    let owed = owe_exposures(gw, &db, 50);
+
+    // A directory where a segment should be: unreadable even to root (unlike chmod 000).
+    let in_the_way = spool.join("00000000000000000099.seg");
+    std::fs::create_dir(&in_the_way).unwrap();
+    let error = support::refused_start(&db, &["--exposure-spool-dir", spool_arg]);
+    assert!(error.contains(&format!("cannot read the exposure spool segment {}", in_the_way.display())), "{error}");
+    std::fs::remove_dir(&in_the_way).unwrap();
+
+    // The first record's header declares a length no record has, with whole records after
+    // it: not a torn tail to cut.
+    let segment = spool.join("00000000000000000001.seg");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let length = bytes[0..4].to_vec();
+    bytes[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&segment, &bytes).unwrap();
+    let error = support::refused_start(&db, &["--exposure-spool-dir", spool_arg]);
+    assert!(error.contains(&format!("the exposure spool segment {} is corrupt at byte 0", segment.display())), "{error}");
+
+    bytes[0..4].copy_from_slice(&length);
+    std::fs::write(&segment, &bytes).unwrap();
+    let gw = Gateway::start(&db, &["--exposure-spool-dir", spool_arg]);
+    gw.wait_until(Duration::from_secs(30), |_| exposure_count(&db) >= owed.len() as i64);
+    assert_recorded(&db, &owed);
 }
 
 #[test]

@@ -117,10 +117,42 @@ pub struct Gateway {
     pub sdk: String,
 }
 
-/// An empty directory for an exposure spool, under the tests' scratch directory.
+/// Runs `ab-gateway serve` with `extra` flags, expecting it to refuse to start: returns
+/// what it wrote to stderr once it has exited unsuccessfully (within 20 s).
+pub fn refused_start(db: &Database, extra: &[&str]) -> String {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--listen", &listen])
+        .args(extra)
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway started (or hung) instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "the gateway exited successfully: {stderr}");
+    stderr
+}
+
+/// An empty directory for an exposure spool, under the tests' scratch directory, without
+/// the marker an earlier run may have left beside it (`<dir>.owed`).
 pub fn fresh_spool_dir(name: &str) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spool-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(dir.with_file_name(format!("spool-{name}.owed")));
     dir
 }
 
@@ -132,13 +164,22 @@ impl Gateway {
     /// Starts `ab-gateway serve` with `extra` flags and waits for `/healthz`. Its exposure
     /// spool is a fresh directory unless `extra` names one.
     pub fn start(db: &Database, extra: &[&str]) -> Self {
+        Self::start_with(db, extra, |_| {})
+    }
+
+    /// `start`, with `adjust` setting the command's working directory or environment first;
+    /// an environment naming the spool (`STATE_DIRECTORY`, `AB_EXPOSURE_SPOOL_DIR`) keeps
+    /// the fresh one out.
+    pub fn start_with(db: &Database, extra: &[&str], adjust: impl FnOnce(&mut Command)) -> Self {
         let (admin, sdk) = (db.token("admin"), db.token("sdk"));
         let base = format!("http://127.0.0.1:{}", free_port());
         let listen = base.trim_start_matches("http://").to_owned();
         let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gateway-{}.log", listen.replace(':', "-")));
         let mut command = Command::new(BINARY);
         command.args(["serve", "--listen", &listen, "--config-refresh-secs", "30"]).args(extra);
-        if !extra.contains(&"--exposure-spool-dir") {
+        adjust(&mut command);
+        let spool_in_env = command.get_envs().any(|(key, _)| key == "STATE_DIRECTORY" || key == "AB_EXPOSURE_SPOOL_DIR");
+        if !extra.contains(&"--exposure-spool-dir") && !spool_in_env {
             command.arg("--exposure-spool-dir").arg(fresh_spool_dir(&listen.replace(':', "-")));
         }
         let child = command
