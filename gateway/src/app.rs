@@ -21,6 +21,7 @@ use crate::events::EventWriter;
 use crate::exposures::{flush_exposures, ExposureLog};
 use crate::metrics::{track, Metrics};
 use crate::ratelimit::RateLimiter;
+use crate::routes::planning::{MIN_ALPHA, MIN_POWER};
 use crate::routes::{assign, events, experiments, health, ofrep, planning};
 use crate::settings::ServeSettings;
 use crate::spool::{Spool, SpoolSettings};
@@ -78,22 +79,67 @@ impl Modify for CommonResponses {
     }
 }
 
-/// OpenAPI links from a created experiment to what can be done with it, so that clients
-/// (and schemathesis' stateful phase) follow its id to read, change, start, pause and
-/// complete it. Written into the JSON document: utoipa 5.5 serializes its `Link` with
-/// snake_case keys (`operation_id`), which no client reads.
-fn link_created_experiment(document: &mut serde_json::Value) {
-    let created = &mut document["paths"]["/api/v1/experiments"]["post"]["responses"]["201"];
-    if created.is_object() {
-        let links: serde_json::Map<String, serde_json::Value> = ["get", "update", "start", "pause", "complete", "results"]
-            .into_iter()
-            .map(|id| (id.to_owned(), serde_json::json!({"operationId": id, "parameters": {"id": "$response.body#/id"}})))
-            .collect();
-        created["links"] = serde_json::Value::Object(links);
+/// Finishes the generated document where utoipa cannot, so that it states the contract
+/// exactly (issue 31).
+///
+/// Links from every answer that carries an experiment to what can be done with it, so
+/// that clients (and schemathesis' stateful phase) follow its id to read, change, start,
+/// pause and complete it: from a created, read, changed or started experiment by its
+/// `id`, from the list by its first entry's. Written into the JSON: utoipa 5.5 serializes
+/// its `Link` with snake_case keys (`operation_id`), which no client reads.
+///
+/// `id` is optional when creating (the gateway generates one), though `ab_core`'s
+/// configuration, which the create body is, always has one; and an example body, which
+/// creates an experiment each time it is sent.
+///
+/// The bounds of the planning inputs that `ab_core`'s derived `Planning` schema cannot
+/// carry: `alpha` and `power` from `planning::check_design`, and `mde` any number but 0 (a
+/// decrease is negative), in `Planning` and in the sample-size `Plan`.
+fn complete_the_contract(document: &mut serde_json::Value) {
+    use serde_json::json;
+    let everything = ["get", "update", "start", "pause", "complete", "results"];
+    let sources: [(&str, &str, &str, &[&str]); 6] = [
+        ("/api/v1/experiments", "post", "201", &everything),
+        ("/api/v1/experiments", "get", "200", &everything),
+        ("/api/v1/experiments/{id}", "get", "200", &everything),
+        ("/api/v1/experiments/{id}", "patch", "200", &["start", "results"]),
+        ("/api/v1/experiments/{id}/start", "post", "200", &["pause", "complete", "results"]),
+        ("/api/v1/experiments/{id}/pause", "post", "200", &["start", "complete"]),
+    ];
+    for (path, method, status, targets) in sources {
+        let response = &mut document["paths"][path][method]["responses"][status];
+        assert!(response.is_object(), "{method} {path} answers {status}");
+        let id = if method == "get" && path == "/api/v1/experiments" { "$response.body#/0/id" } else { "$response.body#/id" };
+        let links = targets.iter().map(|&target| (target.to_owned(), json!({"operationId": target, "parameters": {"id": id}})));
+        response["links"] = serde_json::Value::Object(links.collect());
+    }
+    document["paths"]["/api/v1/experiments"]["post"]["requestBody"]["content"]["application/json"]["example"] = json!({
+        "name": "Green checkout button",
+        "variants": [{"id": "control", "weight": 0.5, "is_control": true}, {"id": "green", "weight": 0.5, "config": {"color": "green"}}],
+        "metrics": [{"id": "purchase", "kind": "conversion", "event_type": "purchase"}],
+        "planning": {"baseline": 0.1, "mde": 0.05}
+    });
+    let schemas = &mut document["components"]["schemas"];
+    for part in schemas["ExperimentConfig"]["allOf"].as_array_mut().expect("ExperimentConfig flattens Allocation") {
+        if let Some(required) = part["required"].as_array_mut() {
+            required.retain(|field| field != "id");
+        }
+    }
+    let planning = &mut schemas["Planning"]["properties"];
+    for (field, minimum) in [("alpha", MIN_ALPHA), ("power", MIN_POWER)] {
+        let bounds = planning[field].as_object_mut().expect("Planning has alpha and power");
+        bounds.remove("exclusiveMinimum");
+        bounds.insert("minimum".to_owned(), json!(minimum));
+    }
+    for schema in ["Planning", "Plan"] {
+        let mde = schemas[schema]["properties"]["mde"].as_object_mut().expect("an mde");
+        mde.remove("exclusiveMinimum");
+        mde.insert("not".to_owned(), json!({"const": 0}));
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// The routes and the OpenAPI document generated from their annotations.
+fn api() -> (Router<AppState>, serde_json::Value) {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(assign::assign))
         .routes(routes!(events::ingest))
@@ -114,7 +160,12 @@ pub fn router(state: AppState) -> Router {
     let mut openapi = openapi;
     CommonResponses.modify(&mut openapi);
     let mut document = serde_json::to_value(&openapi).expect("the OpenAPI document serializes");
-    link_created_experiment(&mut document);
+    complete_the_contract(&mut document);
+    (router, document)
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, document) = api();
     let openapi = Arc::new(document);
     router
         .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
@@ -226,4 +277,27 @@ async fn shutdown_signal() {
         _ = terminate.recv() => {},
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bounds the document states are the ones `planning::check_design` enforces.
+    #[test]
+    fn the_document_states_the_planning_bounds_the_server_enforces() {
+        let document = api().1;
+        let schemas = &document["components"]["schemas"];
+        for schema in [&schemas["Planning"], &schemas["Plan"]] {
+            assert_eq!(schema["properties"]["alpha"]["minimum"].as_f64(), Some(MIN_ALPHA), "{schema}");
+            assert_eq!(schema["properties"]["power"]["minimum"].as_f64(), Some(MIN_POWER), "{schema}");
+            assert_eq!(schema["properties"]["mde"]["not"], serde_json::json!({"const": 0}), "{schema}");
+            assert!(schema["properties"]["alpha"].get("exclusiveMinimum").is_none(), "{schema}");
+        }
+        assert!(planning::check_design(MIN_ALPHA, MIN_POWER, "").is_ok());
+        assert!(planning::check_design(MIN_ALPHA / 2.0, 0.8, "").is_err());
+        assert!(planning::check_design(0.05, MIN_POWER / 2.0, "").is_err());
+        let links = &document["paths"]["/api/v1/experiments"]["get"]["responses"]["200"]["links"];
+        assert_eq!(links["start"]["parameters"]["id"], "$response.body#/0/id");
+    }
 }

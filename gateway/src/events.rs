@@ -37,8 +37,10 @@ pub fn parse_event(value: &Value, position: &str, now: DateTime<Utc>, retention_
     let text = |field: &str, required: bool| -> Result<Option<String>, ApiError> {
         match object.get(field) {
             None | Some(Value::Null) if !required => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_TEXT => Ok(Some(s.clone())),
-            Some(Value::String(_)) => Err(ApiError::invalid(&format!("{position}.{field}"), format!("must be 1 to {MAX_TEXT} characters"))),
+            Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_TEXT && !s.contains('\0') => Ok(Some(s.clone())),
+            Some(Value::String(_)) => {
+                Err(ApiError::invalid(&format!("{position}.{field}"), format!("must be 1 to {MAX_TEXT} characters, none of them NUL")))
+            }
             None | Some(Value::Null) => Err(ApiError::invalid(&format!("{position}.{field}"), "is required")),
             Some(_) => Err(ApiError::invalid(&format!("{position}.{field}"), "must be a string")),
         }
@@ -73,11 +75,27 @@ pub fn parse_event(value: &Value, position: &str, now: DateTime<Utc>, retention_
         Some(Value::Object(values)) => Value::Object(values.clone()),
         Some(_) => return Err(ApiError::invalid(&format!("{position}.properties"), "must be an object")),
     };
+    for (field, value) in [("metrics", &metrics), ("properties", &properties)] {
+        if holds_nul(value) {
+            return Err(ApiError::invalid(&format!("{position}.{field}"), "contains NUL (U+0000), which Postgres cannot store"));
+        }
+    }
     let dedup_key = match &event_id {
         Some(id) => format!("id:{id}"),
         None => format!("ut:{user_id}\u{1f}{event_type}"),
     };
     Ok(EventRow { time, user_id, event_type, event_id, dedup_key, metrics, properties })
+}
+
+/// Whether a JSON value has NUL (U+0000) in a string or a key: Postgres' text and jsonb
+/// cannot store it.
+pub fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(members) => members.iter().any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
 }
 
 /// The events of a request body: one event object, `{"events": [...]}` or a bare array.

@@ -34,12 +34,12 @@ pub struct Results {
     /// configuration order, days in order; a day without exposures is left out.
     pub exposures_daily: Vec<VariantExposures>,
     /// The ab.srm row, null before any exposure.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub srm: Value,
     #[schema(value_type = Vec<Object>)]
     pub guardrails: Vec<Value>,
     /// The ab.sample_size_progress row, null without planning inputs.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub sample_size: Value,
     pub recommendation: Recommendation,
 }

@@ -166,6 +166,8 @@ fn bad_assign_requests_are_4xx_json() {
         (json!({}), 422, "invalid_argument"),
         (json!({"user_id": ""}), 422, "invalid_argument"),
         (json!({"user_id": long_user}), 422, "invalid_argument"),
+        // A NUL unit would be an exposure Postgres refuses, stopping the spool's flusher.
+        (json!({"user_id": "a\u{0}b"}), 422, "invalid_argument"),
         (json!({"user_id": 12}), 422, "invalid_argument"),
         (json!({"user_id": "u", "experiments": "all"}), 422, "invalid_argument"),
         (json!({"user_id": "u", "context": [1]}), 422, "invalid_argument"),

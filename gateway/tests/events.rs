@@ -95,6 +95,10 @@ fn bad_events_are_422_and_nothing_of_the_request_is_stored() {
         (with("timestamp", json!(stamp(Days::days(-91)))), "retention"),
         (with("user_id", json!("")), "user_id"),
         (with("user_id", json!(5)), "user_id"),
+        // Postgres cannot store NUL: refused up front, not a 503 from the insert.
+        (with("user_id", json!("a\u{0}b")), "user_id"),
+        (with("event_id", json!("\u{0}")), "event_id"),
+        (with("properties", json!({"page": {"path": "/\u{0}"}})), "properties"),
         (with("event_type", json!("has space")), "event_type"),
         (with("metrics", json!({"revenue": "12"})), "metrics.revenue"),
         (with("metrics", json!([1])), "metrics"),

@@ -122,6 +122,10 @@ fn invalid_configurations_are_422_and_name_the_problem() {
         (with("/name", json!(17)), "invalid type"),
         (json!({"id": "x", "variants": checkout()["variants"], "colour": 1}), "unknown field 'colour'"),
         (json!([1, 2]), "JSON object"),
+        (with("/name", json!("a\u{0}")), "NUL"),
+        // Below these the planning quantiles are infinite; the OpenAPI document states both.
+        (json!({"variants": checkout()["variants"], "planning": {"baseline": 0.1, "mde": 0.05, "alpha": 5e-324}}), "planning.alpha"),
+        (json!({"variants": checkout()["variants"], "planning": {"baseline": 0.1, "mde": 0.05, "power": 5e-324}}), "planning.power"),
     ];
     for (body, expected) in cases {
         let (status, answer) = gw.post("/api/v1/experiments", admin, &body);
@@ -150,6 +154,20 @@ fn invalid_configurations_are_422_and_name_the_problem() {
     let response = gw.http.post(gw.url("/api/v1/experiments")).bearer_auth(&gw.admin).body("{}").send().unwrap();
     assert_eq!(response.status(), 415);
     assert_eq!(error_code(&response.json().unwrap()), "bad_request");
+}
+
+#[test]
+fn an_experiment_created_without_an_id_gets_one() {
+    let db = Database::fresh("generated_id");
+    let gw = Gateway::start(&db, &[]);
+    let mut body = checkout();
+    body.as_object_mut().unwrap().remove("id");
+    let (status, created) = gw.post("/api/v1/experiments", Some(&gw.admin), &body);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    assert!(id.starts_with("experiment-") && id.len() == "experiment-".len() + 16, "{id}");
+    let (status, started) = gw.post(&format!("/api/v1/experiments/{id}/start"), Some(&gw.admin), &Value::Null);
+    assert_eq!((status, started["status"].as_str()), (200, Some("running")), "{started}");
 }
 
 #[test]

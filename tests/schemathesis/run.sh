@@ -19,5 +19,9 @@ AB_LOG=warn "$GATEWAY" serve --listen 127.0.0.1:$PORT --exposure-spool-dir "$SPO
 GATEWAY_PID=$!
 trap 'kill $GATEWAY_PID 2>/dev/null || true; rm -rf "$SPOOL"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+# The settings of issue 31: every check, every phase (the stateful one follows the
+# document's links from created and listed experiments to start, pause and complete them),
+# 40 examples per operation, seed 7.
 ../.venv/bin/schemathesis run http://127.0.0.1:$PORT/openapi.json --checks all \
+  --phases examples,coverage,fuzzing,stateful --max-examples 40 --seed 7 \
   -H "Authorization: Bearer $ADMIN" --no-color

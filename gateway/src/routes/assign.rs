@@ -15,12 +15,14 @@ use crate::exposures::stored_variant;
 use crate::state::AppState;
 
 pub const MAX_USER_ID: usize = 256;
+// Units and event ids contain no NUL (U+0000): Postgres' text cannot store it, and an
+// exposure it refuses would stop the spool's flusher.
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     /// The unit being assigned (user, device, account).
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*$")]
     pub user_id: String,
     /// Experiments to assign; all running experiments when absent.
     #[serde(default)]
@@ -35,7 +37,8 @@ pub struct AssignRequest {
 pub struct Assignment {
     pub experiment_id: String,
     pub variant_id: String,
-    #[schema(value_type = Object)]
+    /// The variant's payload, any JSON value.
+    #[schema(value_type = Value)]
     pub config: Value,
 }
 
@@ -53,8 +56,8 @@ pub struct AssignResponse {
         (status = 503, description = "The exposure spool is full: the unit is not enrolled; use the default variant", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<AssignRequest>) -> Result<Json<AssignResponse>, ApiError> {
-    if request.user_id.is_empty() || request.user_id.chars().count() > MAX_USER_ID {
-        return Err(ApiError::invalid("user_id", format!("must be 1 to {MAX_USER_ID} characters")));
+    if request.user_id.is_empty() || request.user_id.chars().count() > MAX_USER_ID || request.user_id.contains('\0') {
+        return Err(ApiError::invalid("user_id", format!("must be 1 to {MAX_USER_ID} characters, none of them NUL")));
     }
     let snapshot = state.cache.snapshot();
     let chosen: Vec<&std::sync::Arc<RunningExperiment>> = match &request.experiments {

@@ -29,9 +29,9 @@ pub struct EventsAccepted {
 #[serde(deny_unknown_fields)]
 pub struct Event {
     /// Identifies the event across retries; without it, (user_id, event_type, timestamp) does.
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*$")]
     pub event_id: Option<String>,
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*$")]
     pub user_id: String,
     #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub event_type: String,

@@ -22,22 +22,28 @@ type ErrorBody = crate::error::ErrorBody;
 /// Fields a running, paused experiment may change.
 const CHANGEABLE_AFTER_START: &[&str] = &["name", "description", "traffic_fraction", "auto_pause", "variants"];
 
-/// Create an experiment in draft. Without a `salt`, one is generated; it never changes.
+/// Create an experiment in draft. Without an `id`, one is generated (`experiment-` and 16
+/// hex digits) and answered; without a `salt`, one is generated too. Neither ever changes.
 /// Rules the schema cannot state answer 422: weights summing to 1, one control, unique
 /// variant and metric ids, exactly one of `in` and `not_in` per targeting rule, a layer's
 /// `lo < hi`, guardrails naming a metric, continuous metrics naming a field, a planned
-/// treatment rate inside (0, 1), and no fields besides those listed.
+/// treatment rate inside (0, 1), no fields besides those listed, and no NUL (U+0000) in any
+/// string or key, variant payloads included (Postgres cannot store it).
 #[utoipa::path(post, path = "/api/v1/experiments", request_body = ExperimentConfig,
     responses((status = 403, body = ErrorBody), (status = 503, body = ErrorBody), (status = 201, body = Experiment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(State(state): State<AppState>, _: Admin, Json(mut body): Json<Value>) -> Result<(StatusCode, Json<Experiment>), ApiError> {
     let object = body.as_object_mut().ok_or_else(|| ApiError::invalid("body", "must be a JSON object"))?;
+    if !object.contains_key("id") {
+        let random: u64 = rand::random();
+        object.insert("id".to_owned(), Value::String(format!("experiment-{random:016x}")));
+    }
     if !object.contains_key("salt") {
         let id = object.get("id").and_then(Value::as_str).unwrap_or("experiment");
         let random: u64 = rand::random();
         object.insert("salt".to_owned(), Value::String(format!("{id}-{random:016x}")));
     }
-    let config = ExperimentConfig::from_json(body)?;
+    let config = checked_config(body)?;
     let client = state.pool.get().await?;
     let experiment = store::insert(&**client, &config).await?;
     Ok((StatusCode::CREATED, Json(experiment)))
@@ -85,7 +91,7 @@ pub async fn update(State(state): State<AppState>, _: Admin, Path(id): Path<Stri
         }
         merged[field] = value.clone();
     }
-    let config = ExperimentConfig::from_json(merged)?;
+    let config = checked_config(merged)?;
     let reallocated = if current.status == Status::Draft {
         false
     } else {
@@ -98,6 +104,19 @@ pub async fn update(State(state): State<AppState>, _: Admin, Path(id): Path<Stri
     let experiment = store::update_config(&*transaction, &config, reallocated).await?;
     transaction.commit().await?;
     Ok(Json(experiment))
+}
+
+/// A configuration as `ab_core` validates it, with what the gateway adds: no NUL, and the
+/// planning inputs' bounds of `POST /api/v1/sample-size`.
+fn checked_config(body: Value) -> Result<ExperimentConfig, ApiError> {
+    if crate::events::holds_nul(&body) {
+        return Err(ApiError::invalid("experiment", "contains NUL (U+0000), which Postgres cannot store"));
+    }
+    let config = ExperimentConfig::from_json(body)?;
+    if let Some(planning) = &config.planning {
+        crate::routes::planning::check_design(planning.alpha, planning.power, "planning.")?;
+    }
+    Ok(config)
 }
 
 /// After the start, variants keep their ids, control and payloads; only weights move.

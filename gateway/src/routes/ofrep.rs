@@ -156,6 +156,9 @@ fn parse_context(body: &[u8]) -> Result<EvaluationContext, (ErrorCode, String)> 
         Some(Value::String(unit)) if unit.is_empty() => {
             Err((ErrorCode::TargetingKeyMissing, "the context's targetingKey is empty".to_owned()))
         }
+        Some(Value::String(unit)) if unit.contains('\0') => {
+            Err((ErrorCode::InvalidContext, "targetingKey contains NUL (U+0000), which Postgres cannot store".to_owned()))
+        }
         Some(Value::String(unit)) if unit.chars().count() > MAX_USER_ID => {
             Err((ErrorCode::InvalidContext, format!("targetingKey has {} characters, at most {MAX_USER_ID}", unit.chars().count())))
         }

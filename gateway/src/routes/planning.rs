@@ -8,9 +8,29 @@ use utoipa::ToSchema;
 use crate::auth::Admin;
 use crate::error::{ApiError, Json};
 
+/// The smallest `alpha` the planning arithmetic takes: below the smallest normal double,
+/// alpha split among the comparisons and tails can round to 0, whose quantile is infinite.
+pub const MIN_ALPHA: f64 = f64::MIN_POSITIVE;
+/// The smallest `power`: below 2^-53, 1 − power rounds to 1, whose quantile is infinite.
+pub const MIN_POWER: f64 = f64::EPSILON / 2.0;
+
+/// The bounds of `alpha` and `power` beyond `ab_core`'s (0, 1), the same for a sample size
+/// and an experiment's planning inputs (`within` is "planning."), and declared in the
+/// OpenAPI document.
+pub fn check_design(alpha: f64, power: f64, within: &str) -> Result<(), ApiError> {
+    if alpha < MIN_ALPHA {
+        return Err(ApiError::invalid(&format!("{within}alpha"), format!("must be at least {MIN_ALPHA:e}, got {alpha:e}")));
+    }
+    if power < MIN_POWER {
+        return Err(ApiError::invalid(&format!("{within}power"), format!("must be at least {MIN_POWER:e}, got {power:e}")));
+    }
+    Ok(())
+}
+
 /// What to plan for, told apart by `metric`. Rules the schema cannot state answer 422: a
-/// proportion's treatment rate (`baseline` moved by `mde`) must stay inside (0, 1), and a
-/// sample size must fit in 64 bits.
+/// proportion's treatment rate (`baseline` moved by `mde`) must stay inside (0, 1), a
+/// sample size must fit in 64 bits and a duration in 32, and the duration needs a sample
+/// size of at least one unit.
 #[derive(Deserialize, ToSchema)]
 #[serde(tag = "metric", rename_all = "snake_case")]
 pub enum SampleSizeRequest {
@@ -48,13 +68,13 @@ pub enum Alternative {
 /// The design shared by both metrics.
 #[derive(Deserialize, ToSchema)]
 pub struct Plan {
-    #[schema(exclusive_minimum = 0.0)]
+    /// The effect to detect, not 0 (a decrease is negative); see `crate::app` for the schema.
     pub mde: f64,
     #[serde(default = "ab_core::experiment::default_alpha")]
-    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
+    #[schema(minimum = 2.2250738585072014e-308, exclusive_maximum = 1.0)]
     pub alpha: f64,
     #[serde(default = "ab_core::experiment::default_power")]
-    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
+    #[schema(minimum = 1.1102230246251565e-16, exclusive_maximum = 1.0)]
     pub power: f64,
     #[serde(default = "two_sided")]
     #[schema(value_type = Alternative)]
@@ -98,6 +118,7 @@ pub async fn sample_size(_: Admin, Json(request): Json<SampleSizeRequest>) -> Re
     let plan = match &request {
         SampleSizeRequest::Proportion { plan, .. } | SampleSizeRequest::Mean { plan, .. } => plan,
     };
+    check_design(plan.alpha, plan.power, "")?;
     let design = Design::new(plan.alpha, &plan.alternative, plan.comparisons)?;
     let n_per_variant = match &request {
         SampleSizeRequest::Proportion { baseline, relative, .. } => {
@@ -105,7 +126,7 @@ pub async fn sample_size(_: Admin, Json(request): Json<SampleSizeRequest>) -> Re
         }
         SampleSizeRequest::Mean { sd, .. } => sample_size_mean(*sd, plan.mde, plan.power, design)?,
     };
-    let variants = plan.variants.unwrap_or(plan.comparisons + 1);
+    let variants = plan.variants.unwrap_or(plan.comparisons.saturating_add(1));
     if variants < 2 {
         return Err(ApiError::invalid("variants", format!("must be at least 2, got {variants}")));
     }
