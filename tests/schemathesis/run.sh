@@ -17,7 +17,7 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 SPOOL=$(mktemp -d)
 AB_LOG=warn "$GATEWAY" serve --listen 127.0.0.1:$PORT --exposure-spool-dir "$SPOOL" --user-events-per-second 0 &
 GATEWAY_PID=$!
-trap 'kill $GATEWAY_PID 2>/dev/null || true; rm -rf "$SPOOL"' EXIT
+trap 'kill $GATEWAY_PID 2>/dev/null && wait $GATEWAY_PID; rm -rf "$SPOOL" "$SPOOL.owed"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
 # The settings of issue 31: every check, every phase (the stateful one follows the
 # document's links from created and listed experiments to start, pause and complete them),
