@@ -57,7 +57,7 @@ impl BetaPosterior {
         if a > MAX_SHAPE || b > MAX_SHAPE {
             return Err(InvalidArgument::limit_exceeded(
                 n_name,
-                format!("the posterior Beta({a}, {b}) has a shape above {MAX_SHAPE:e}, beyond what the quadrature computes"),
+                format!("the posterior Beta({a:?}, {b:?}) has a shape above {MAX_SHAPE:e}, beyond what the quadrature computes"),
             ));
         }
         Ok(Self { a, b })

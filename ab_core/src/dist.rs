@@ -223,7 +223,7 @@ fn incomplete_beta_fraction(a: f64, b: f64, x: f64, y: f64, work: &Work) -> Resu
     if !converged {
         return Err(InvalidArgument::limit_exceeded(
             work.argument(),
-            format!("the Beta({a}, {b}) cdf's continued fraction did not converge in {MAX_FRACTION_TERMS} terms"),
+            format!("the Beta({a:?}, {b:?}) cdf's continued fraction did not converge in {MAX_FRACTION_TERMS} terms"),
         ));
     }
     Ok(ln_beta_kernel(a, b, x, y).exp() * fraction / a)
