@@ -1,5 +1,5 @@
 //! The one error type of the HTTP API: a status, a stable machine-readable code and a
-//! message, answered as `{"error": {"code": …, "message": …}}` (SPEC §4).
+//! message, answered as `{"error": {"code": …, "message": …}}` (docs/contract.md §4).
 
 use ab_core::InvalidArgument;
 use axum::extract::rejection::{JsonRejection, PathRejection};

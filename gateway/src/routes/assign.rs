@@ -1,5 +1,5 @@
 //! `POST /api/v1/assign`: the variants of a unit, computed in process from the cached
-//! configuration (SPEC §2). A first exposure is spooled to disk before the answer, and an
+//! configuration (docs/contract.md §2). A first exposure is spooled to disk before the answer, and an
 //! answer is refused (503) rather than given for a unit whose exposure cannot be recorded.
 
 use ab_core::experiment::Variant;
