@@ -167,6 +167,16 @@ pub fn bayes_mean(control: (f64, f64, i64), treatment: (f64, f64, i64)) -> Resul
     let (mean_c, var_c) = arm(control, ["mean_c", "sd_c", "n_c"])?;
     let (mean_t, var_t) = arm(treatment, ["mean_t", "sd_t", "n_t"])?;
     let (diff, se) = (mean_t - mean_c, (var_t + var_c).sqrt());
+    // Finite arguments whose difference or variance overflows double precision (means of
+    // ±1e308) would give NaN probabilities: outside the domain, named by the larger side.
+    if !diff.is_finite() {
+        let name = if mean_t.abs() >= mean_c.abs() { "mean_t" } else { "mean_c" };
+        return Err(InvalidArgument::new(name, format!("the difference {mean_t:?} − {mean_c:?} overflows double precision")));
+    }
+    if !se.is_finite() {
+        let name = if var_t >= var_c { "sd_t" } else { "sd_c" };
+        return Err(InvalidArgument::new(name, "the variance of the difference overflows double precision"));
+    }
     if se == 0.0 {
         return Ok(None);
     }
@@ -256,6 +266,9 @@ mod tests {
         assert_eq!(thompson_weights(&[3], &[2], 0.0).unwrap_err().argument, "successes");
         assert_eq!(thompson_weights(&[1, 1], &[2, 2], 0.6).unwrap_err().argument, "floor");
         assert!(bayes_mean((1.0, 0.0, 10), (2.0, 0.0, 10)).unwrap().is_none());
+        // Finite but overflowing: an error, never NaN fields.
+        assert_eq!(bayes_mean((1e308, 1e308, 1), (-1e308, 1e308, 1)).unwrap_err().argument, "mean_t");
+        assert_eq!(bayes_mean((0.0, 1e200, 1), (1.0, 1.0, 1)).unwrap_err().argument, "sd_c");
     }
 
     /// Issue 27: a prior of 1e308 made every cdf run its continued fraction to its old

@@ -10,6 +10,7 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_bayes_prop(5, 10, 11, 10)", "x_t"),
     ("SELECT ab_bayes_prop(5, 10, 1, 10, prior_a => 0)", "prior_a"),
     ("SELECT ab_bayes_mean(1, -1, 10, 1, 1, 10)", "sd_c"),
+    ("SELECT ab_bayes_mean(1e308, 1e308, 1, -1e308, 1e308, 1)", "mean_t"),
     ("SELECT ab_thompson_weights(ARRAY[1, 2], ARRAY[5])", "successes"),
     ("SELECT ab_thompson_weights(ARRAY[6], ARRAY[5])", "successes"),
     ("SELECT ab_thompson_weights(ARRAY[1, 1], ARRAY[5, -1])", "trials"),
