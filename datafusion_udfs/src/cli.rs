@@ -18,7 +18,7 @@ use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::nullif;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionContext};
+use datafusion::prelude::{CsvReadOptions, JsonReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -102,10 +102,12 @@ async fn run_here(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
     execute(&ctx, &sql, args.format, out).await
 }
 
-/// A session with every pg_ab function, local or planned for a cluster.
+/// A session with every pg_ab function, local or planned for a cluster. Locally, as in
+/// `datafusion-cli`, `information_schema.routines` lists them (`SHOW FUNCTIONS` also needs
+/// each function's parameters, which DataFusion reads from exact signatures: issue 28).
 async fn context(cluster: Option<&str>) -> Result<SessionContext, Failure> {
     let ctx = match cluster {
-        None => SessionContext::new(),
+        None => SessionContext::new_with_config(SessionConfig::new().with_information_schema(true)),
         Some(url) => cluster_context(url).await?,
     };
     crate::register_all(&ctx);

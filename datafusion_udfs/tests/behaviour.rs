@@ -185,6 +185,17 @@ fn ab_sql_runs_files_and_fails_in_one_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no such file"), "{stderr}");
 
+    // The functions are listed in information_schema, as in datafusion-cli.
+    let output = Command::new(ab_sql)
+        .args(["--format", "csv", "SELECT DISTINCT routine_name, function_type FROM information_schema.routines WHERE routine_name LIKE 'ab\\_t%' ORDER BY 1"])
+        .output()
+        .expect("run ab-sql");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "routine_name,function_type\nab_thompson_weights,SCALAR\nab_ttest,SCALAR\nab_ttest_agg,AGGREGATE\n"
+    );
+
     let output = Command::new(ab_sql).arg("SELEC 1").output().expect("run ab-sql");
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
