@@ -41,10 +41,14 @@ fn rows(scale: Scale, control: ArmSummary, treatments: Vec<ArmSummary>, alpha: f
         .collect()
 }
 
-fn same_length(names: &str, lengths: &[usize]) {
-    if lengths.windows(2).any(|w| w[0] != w[1]) {
-        crate::sql_glue::raise_invalid(InvalidArgument::new("x_t", format!("{names} must have the same length, got {lengths:?}")));
-    }
+/// The treatments' arrays have one length each; the error names the first array whose length
+/// differs from the first one's.
+fn same_length(arrays: &[(&'static str, usize)]) {
+    let Some(&(argument, _)) = arrays.iter().find(|(_, length)| *length != arrays[0].1) else { return };
+    let names: Vec<&str> = arrays.iter().map(|(name, _)| *name).collect();
+    let lengths: Vec<usize> = arrays.iter().map(|(_, length)| *length).collect();
+    let names = format!("{} and {}", names[..names.len() - 1].join(", "), names[names.len() - 1]);
+    crate::sql_glue::raise_invalid(InvalidArgument::new(argument, format!("{names} must have the same length, got {lengths:?}")));
 }
 
 /// Conversion rates: `x_c` of `n_c` control units converted; `x_t[i]` of `n_t[i]` of
@@ -81,7 +85,7 @@ fn ab_verdicts_prop(
 
 fn proportion_arms(x_c: i64, n_c: i64, x_t: &Array<i64>, n_t: &Array<i64>) -> (ArmSummary, Vec<ArmSummary>) {
     let (x_t, n_t) = (elements("x_t", x_t), elements("n_t", n_t));
-    same_length("x_t and n_t", &[x_t.len(), n_t.len()]);
+    same_length(&[("x_t", x_t.len()), ("n_t", n_t.len())]);
     let control = ArmSummary::proportion(x_c, n_c).or_raise();
     (control, x_t.iter().zip(&n_t).map(|(x, n)| ArmSummary::proportion(*x, *n).or_raise()).collect())
 }
@@ -125,7 +129,7 @@ type MeanArrays<'a, 'b> = (&'a Array<'b, f64>, &'a Array<'b, f64>, &'a Array<'b,
 
 fn mean_arms((mean_c, sd_c, n_c): (f64, f64, i64), (mean_t, sd_t, n_t): MeanArrays) -> (ArmSummary, Vec<ArmSummary>) {
     let (mean_t, sd_t, n_t) = (elements("mean_t", mean_t), elements("sd_t", sd_t), elements("n_t", n_t));
-    same_length("mean_t, sd_t and n_t", &[mean_t.len(), sd_t.len(), n_t.len()]);
+    same_length(&[("mean_t", mean_t.len()), ("sd_t", sd_t.len()), ("n_t", n_t.len())]);
     let control = ArmSummary::mean(mean_c, Some(sd_c), n_c).or_raise();
     let treatments =
         mean_t.iter().zip(&sd_t).zip(&n_t).map(|((mean, sd), n)| ArmSummary::mean(*mean, Some(*sd), *n).or_raise()).collect();

@@ -58,6 +58,9 @@ const INVALID: &[(&str, &str)] = &[
     ("SELECT ab_duration_days(1000, 2, 100, 0)", "traffic_fraction"),
     ("SELECT ab_duration_days(1000, 0, 100)", "variants"),
     ("SELECT ab_srm(ARRAY[10, 20]::int8[], ARRAY[1.0])", "weights"),
+    ("SELECT * FROM ab_verdicts_prop(1, 10, ARRAY[1, 2]::int8[], ARRAY[10]::int8[])", "n_t"),
+    ("SELECT * FROM ab_verdicts_mean(1, 1, 10, ARRAY[1.0, 2.0], ARRAY[1.0], ARRAY[10, 10]::int8[])", "sd_t"),
+    ("SELECT * FROM ab_seq_verdicts_mean(1, 1, 10, ARRAY[1.0], ARRAY[1.0], ARRAY[10, 10]::int8[])", "n_t"),
     ("SELECT ab_srm(ARRAY[10, -20]::int8[], ARRAY[1.0, 1.0])", "observed"),
     ("SELECT ab_srm(ARRAY[10, 20]::int8[], ARRAY[1.0, 0.0])", "weights"),
     ("SELECT ab_srm(ARRAY[10]::int8[], ARRAY[1.0])", "observed"),
@@ -85,7 +88,8 @@ fn invalid_parameters_raise_22023_naming_the_argument() {
     for (sql, argument) in INVALID {
         let (code, message) = error_of(&mut client, sql);
         let leaks_rust = ["panick", "unwrap", ".rs:", "RUST_BACKTRACE"].iter().any(|s| message.contains(s));
-        if code != "22023" || !message.contains(argument) || leaks_rust {
+        // The argument named is the one at fault, not merely mentioned: "invalid n_t: …".
+        if code != "22023" || !message.contains(&format!("invalid {argument}:")) || leaks_rust {
             failures.push(format!("{sql}\n    -> {code}: {message} (wanted 22023 naming {argument})"));
         }
     }
