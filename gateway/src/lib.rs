@@ -4,6 +4,7 @@
 //! statistic and hash comes from `ab_core`.
 
 pub mod app;
+pub mod assignment;
 pub mod auth;
 pub mod cache;
 pub mod db;

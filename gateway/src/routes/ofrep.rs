@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use crate::auth::Sdk;
 use crate::cache::RunningExperiment;
 use crate::error::ApiError;
-use crate::routes::assign::{assign_variant, MAX_USER_ID};
+use crate::assignment::{assign_variant, MAX_USER_ID};
 use crate::state::AppState;
 
 /// The body of an evaluation request.
