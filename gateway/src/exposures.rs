@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::metrics::Metrics;
@@ -57,7 +57,9 @@ impl ExposureLog {
     /// The variant index this process already gave the unit, if any.
     pub fn known_variant(&self, experiment_id: &str, user_id: &str) -> Option<usize> {
         let key = key(experiment_id, user_id);
-        self.shard(key).lock().unwrap().get(&key).map(|&i| usize::from(i))
+        // A shard is a plain map, still whole if a panic elsewhere poisoned its lock: /assign
+        // goes on rather than panic in every later request.
+        self.shard(key).lock().unwrap_or_else(PoisonError::into_inner).get(&key).map(|&i| usize::from(i))
     }
 
     /// Remembers the unit's variant and spools its exposure, timed now, the first time this
@@ -66,7 +68,7 @@ impl ExposureLog {
     pub fn record(&self, experiment_id: &str, user_id: &str, variant_index: usize, variant_id: &str) -> Result<(), SpoolFull> {
         let key = key(experiment_id, user_id);
         {
-            let mut shard = self.shard(key).lock().unwrap();
+            let mut shard = self.shard(key).lock().unwrap_or_else(PoisonError::into_inner);
             if shard.contains_key(&key) {
                 return Ok(());
             }
@@ -83,7 +85,7 @@ impl ExposureLog {
         };
         self.spool.append(exposure).inspect_err(|_| {
             // Forget the pair, so the unit's next assignment tries again.
-            self.shard(key).lock().unwrap().remove(&key);
+            self.shard(key).lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
         })
     }
 

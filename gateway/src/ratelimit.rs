@@ -2,7 +2,7 @@
 //! once. A request is admitted only if every user in it has tokens for all their events.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 const SHARDS: usize = 32;
@@ -35,14 +35,16 @@ impl RateLimiter {
         let now = Instant::now();
         let shard_of = |user: &str| (ab_core::assign::hash64(user, "ratelimit") as usize) % SHARDS;
         for (user, count) in demand {
-            let mut shard = self.shards[shard_of(user)].lock().unwrap();
+            // Buckets are plain numbers, still usable if a panic elsewhere poisoned the lock.
+            let mut shard = self.shards[shard_of(user)].lock().unwrap_or_else(PoisonError::into_inner);
             let bucket = self.refill(&mut shard, user, now);
             if bucket.tokens < *count as f64 {
                 return Err(user);
             }
         }
         for (user, count) in demand {
-            let mut shard = self.shards[shard_of(user)].lock().unwrap();
+            // Buckets are plain numbers, still usable if a panic elsewhere poisoned the lock.
+            let mut shard = self.shards[shard_of(user)].lock().unwrap_or_else(PoisonError::into_inner);
             self.refill(&mut shard, user, now).tokens -= *count as f64;
         }
         Ok(())

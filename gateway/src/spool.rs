@@ -25,7 +25,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -238,7 +238,7 @@ impl Appender {
         self.file.sync_data()?;
         let next = self.written.segment + 1;
         let file = create_segment(&self.dir, next)?;
-        *self.syncer.current.lock().unwrap() = file.try_clone()?;
+        *self.syncer.current.lock().unwrap_or_else(PoisonError::into_inner) = file.try_clone()?;
         self.file = file;
         self.written = Position { segment: next, offset: 0 };
         self.frontier.send_replace(Frontier { written: self.written, finished: false });
@@ -268,7 +268,7 @@ impl Syncer {
             if target == synced {
                 continue;
             }
-            retry(&self.dir, &self.usage, "syncing", || self.current.lock().unwrap().try_clone()?.sync_data());
+            retry(&self.dir, &self.usage, "syncing", || self.current.lock().unwrap_or_else(PoisonError::into_inner).try_clone()?.sync_data());
             synced = target;
         }
     }
