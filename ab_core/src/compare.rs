@@ -21,9 +21,12 @@ impl TestSettings {
     }
 }
 
+/// The significance level a call gets when it gives none (docs/contract.md §3).
+pub const DEFAULT_ALPHA: f64 = 0.05;
+
 impl Default for TestSettings {
     fn default() -> Self {
-        Self { alpha: 0.05, alternative: Alternative::TwoSided }
+        Self { alpha: DEFAULT_ALPHA, alternative: Alternative::TwoSided }
     }
 }
 
@@ -471,11 +474,11 @@ pub enum FieldKind {
     BigInt,
 }
 
-/// A result record as every engine shows it: the field names and order of docs/contract.md §3 (the
-/// Postgres composite types and the DataFusion structs), written once here.
+/// A result as every engine shows it: its columns are declared once, in the catalog
+/// (`crate::catalog::records`, docs/contract.md §3).
 pub trait ResultRecord {
-    const FIELDS: &'static [(&'static str, FieldKind)];
-    /// The values, in the order of `FIELDS`.
+    const RECORD: &'static crate::catalog::Record;
+    /// The values, in the order of the record's fields.
     fn values(&self) -> Vec<FieldValue>;
 }
 
@@ -593,14 +596,10 @@ pub fn ratio_cuped_of_groups(groups: &TwoGroups<CoMomentMatrix<4>>, settings: Te
     })
 }
 
-use FieldKind::{Bool as B, Float as F};
 use FieldValue::{Bool as BoolValue, Float as FloatValue};
 
 impl ResultRecord for ZTest {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("rate_c", F), ("rate_t", F), ("diff", F), ("rel_lift", F), ("z", F), ("p_value", F),
-        ("ci_low", F), ("ci_high", F), ("rel_ci_low", F), ("rel_ci_high", F), ("significant", B),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::ZTEST;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.rate_c)), FloatValue(Some(self.rate_t)), FloatValue(Some(self.diff)),
@@ -612,10 +611,7 @@ impl ResultRecord for ZTest {
 }
 
 impl ResultRecord for RatioTest {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("ratio_c", F), ("ratio_t", F), ("diff", F), ("rel_lift", F), ("z", F), ("p_value", F),
-        ("ci_low", F), ("ci_high", F), ("rel_ci_low", F), ("rel_ci_high", F), ("significant", B),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::RATIO;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.ratio_c)), FloatValue(Some(self.ratio_t)), FloatValue(Some(self.diff)),
@@ -626,10 +622,7 @@ impl ResultRecord for RatioTest {
 }
 
 impl ResultRecord for RatioCuped {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("ratio_c", F), ("ratio_t", F), ("theta", F), ("diff", F), ("rel_lift", F), ("z", F), ("p_value", F),
-        ("ci_low", F), ("ci_high", F), ("variance_reduction", F), ("significant", B),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::RATIO_CUPED;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.ratio_c)), FloatValue(Some(self.ratio_t)), FloatValue(self.theta), FloatValue(Some(self.diff)),
@@ -640,9 +633,7 @@ impl ResultRecord for RatioCuped {
 }
 
 impl ResultRecord for InteractionTest {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("contrast", F), ("se", F), ("t", F), ("df", F), ("p_value", F), ("ci_low", F), ("ci_high", F), ("significant", B),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::INTERACTION;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.contrast)), FloatValue(self.se), FloatValue(self.t), FloatValue(self.df),
@@ -652,10 +643,7 @@ impl ResultRecord for InteractionTest {
 }
 
 impl ResultRecord for TTest {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("mean_c", F), ("mean_t", F), ("diff", F), ("rel_lift", F), ("t", F), ("df", F), ("p_value", F),
-        ("ci_low", F), ("ci_high", F), ("rel_ci_low", F), ("rel_ci_high", F), ("significant", B),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::TTEST;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.mean_c)), FloatValue(Some(self.mean_t)), FloatValue(Some(self.diff)),
@@ -667,10 +655,7 @@ impl ResultRecord for TTest {
 }
 
 impl ResultRecord for Cuped {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("theta", F), ("diff", F), ("rel_lift", F), ("t", F), ("df", F), ("p_value", F),
-        ("ci_low", F), ("ci_high", F), ("variance_reduction", F), ("significant", B),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::CUPED;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(self.theta), FloatValue(Some(self.diff)), FloatValue(self.rel_lift), FloatValue(self.t),

@@ -160,10 +160,10 @@ pub fn default_relative() -> bool {
     true
 }
 pub fn default_alpha() -> f64 {
-    0.05
+    crate::compare::DEFAULT_ALPHA
 }
 pub fn default_power() -> f64 {
-    0.8
+    crate::planning::DEFAULT_POWER
 }
 pub fn default_traffic() -> f64 {
     1.0

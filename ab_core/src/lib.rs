@@ -13,6 +13,7 @@ pub mod aggregate;
 pub mod alternative;
 pub mod assign;
 pub mod bayes;
+pub mod catalog;
 pub mod compare;
 pub mod contamination;
 pub mod dist;

@@ -5,6 +5,9 @@ use crate::alternative::Alternative;
 use crate::dist::{normal_isf, normal_sf};
 use crate::error::{check_at_least, check_open_unit, check_positive, InvalidArgument, Result};
 
+/// The power a plan aims at when none is given.
+pub const DEFAULT_POWER: f64 = 0.8;
+
 /// What every planning function shares: alpha, power and how many comparisons split alpha.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Design {

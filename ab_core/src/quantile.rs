@@ -10,7 +10,7 @@
 //! difference of the two independent estimates is compared with the normal:
 //! `diff ± z·√(SE_c² + SE_t²)`, two-sided p-value.
 
-use crate::compare::{FieldKind, FieldValue, ResultRecord};
+use crate::compare::{FieldValue, ResultRecord};
 use crate::dist::{beta_tails_within, normal_isf, normal_sf};
 use crate::error::{check_finite, check_open_unit, InvalidArgument, Result};
 use crate::work::Work;
@@ -28,11 +28,7 @@ pub struct QuantileTest {
 }
 
 impl ResultRecord for QuantileTest {
-    const FIELDS: &'static [(&'static str, FieldKind)] = &[
-        ("quantile_c", FieldKind::Float), ("quantile_t", FieldKind::Float), ("diff", FieldKind::Float),
-        ("ci_low", FieldKind::Float), ("ci_high", FieldKind::Float), ("p_value", FieldKind::Float),
-        ("significant", FieldKind::Bool),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::QUANTILE;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FieldValue::Float(Some(self.quantile_c)), FieldValue::Float(Some(self.quantile_t)), FieldValue::Float(Some(self.diff)),

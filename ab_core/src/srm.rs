@@ -103,11 +103,7 @@ pub fn adjust_pvalues(p_values: &[f64], correction: Correction) -> Result<Vec<f6
 }
 
 impl crate::compare::ResultRecord for Srm {
-    const FIELDS: &'static [(&'static str, crate::compare::FieldKind)] = &[
-        ("chi2", crate::compare::FieldKind::Float),
-        ("df", crate::compare::FieldKind::Int),
-        ("p_value", crate::compare::FieldKind::Float),
-    ];
+    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::SRM;
     fn values(&self) -> Vec<crate::compare::FieldValue> {
         use crate::compare::FieldValue::{Float, Int};
         vec![Float(Some(self.chi2)), Int(Some(self.df)), Float(Some(self.p_value))]

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// A field of a result record by name, as `ab_core` names it for every engine.
 fn field_of<R: ResultRecord>(record: &R, name: &str) -> Actual {
-    let Some(index) = R::FIELDS.iter().position(|(field, _)| *field == name) else { return Actual::Missing };
+    let Some(index) = R::RECORD.fields.iter().position(|(field, _)| *field == name) else { return Actual::Missing };
     match record.values()[index] {
         FieldValue::Float(v) => Actual::Float(v),
         FieldValue::Bool(v) => Actual::Bool(v),

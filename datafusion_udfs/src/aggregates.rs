@@ -13,7 +13,8 @@
 //! running states by Chan's formula, which is what pushing the rows one by one gives.
 
 use crate::args::{invalid, plan_error};
-use crate::results::{struct_type, to_struct_array};
+use crate::results::{records_to_struct_array, struct_type};
+use ab_core::catalog;
 use ab_core::compare::ResultRecord;
 use ab_core::aggregate::TestState;
 use ab_core::compare::{self, Cuped, InteractionTest, RatioCuped, RatioTest, TTest, ZTest};
@@ -54,8 +55,6 @@ pub trait TwoArmTest: Debug + Send + Sync + 'static {
     const TRAILING: &'static [Trailing] = &[Trailing::Alpha, Trailing::Alternative];
     /// The check of an optional [`Trailing::Parameter`].
     const PARAMETER_CHECK: fn(f64) -> ab_core::Result<f64> = Ok;
-    const DESCRIPTION: &'static str;
-    const SYNTAX: &'static str;
     /// The metric columns of one batch, downcast once.
     type Metrics<'a>;
     fn metrics(columns: &[ArrayRef]) -> Self::Metrics<'_>;
@@ -141,8 +140,6 @@ impl TwoArmTest for TTestAgg {
     type Output = TTest;
     const NAME: &'static str = "ab_ttest_agg";
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
-    const DESCRIPTION: &'static str = "Welch t-test of value, treatment vs control (scipy's ttest_ind(equal_var=False)); rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_ttest_agg(is_treatment, value [, alpha [, alternative]])";
     type Metrics<'a> = &'a Float64Array;
     fn metrics(columns: &[ArrayRef]) -> &Float64Array {
         columns[0].as_primitive::<Float64Type>()
@@ -166,8 +163,6 @@ impl TwoArmTest for ZTestAgg {
     type Output = ZTest;
     const NAME: &'static str = "ab_ztest_agg";
     const METRIC_TYPES: &'static [DataType] = &[DataType::Boolean];
-    const DESCRIPTION: &'static str = "Two-proportion z-test of converted, treatment vs control (statsmodels' proportions_ztest); rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_ztest_agg(is_treatment, converted [, alpha [, alternative]])";
     type Metrics<'a> = &'a BooleanArray;
     fn metrics(columns: &[ArrayRef]) -> &BooleanArray {
         columns[0].as_boolean()
@@ -203,8 +198,6 @@ impl TwoArmTest for CupedAgg {
     type Output = Cuped;
     const NAME: &'static str = "ab_cuped_agg";
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64];
-    const DESCRIPTION: &'static str = "CUPED-adjusted Welch t-test of value with a pre-period covariate (Deng et al. 2013); rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_cuped_agg(is_treatment, value, covariate [, alpha [, alternative]])";
     type Metrics<'a> = (&'a Float64Array, &'a Float64Array);
     fn metrics(columns: &[ArrayRef]) -> (&Float64Array, &Float64Array) {
         (columns[0].as_primitive::<Float64Type>(), columns[1].as_primitive::<Float64Type>())
@@ -231,8 +224,6 @@ impl TwoArmTest for RatioAgg {
     type Output = RatioTest;
     const NAME: &'static str = "ab_ratio_agg";
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64];
-    const DESCRIPTION: &'static str = "Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018); rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_ratio_agg(is_treatment, numerator, denominator [, alpha [, alternative]])";
     type Metrics<'a> = (&'a Float64Array, &'a Float64Array);
     fn metrics(columns: &[ArrayRef]) -> (&Float64Array, &Float64Array) {
         (columns[0].as_primitive::<Float64Type>(), columns[1].as_primitive::<Float64Type>())
@@ -259,9 +250,6 @@ impl TwoArmTest for RatioCupedAgg {
     type Output = RatioCuped;
     const NAME: &'static str = "ab_ratio_cuped_agg";
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64, DataType::Float64, DataType::Float64, DataType::Float64];
-    const DESCRIPTION: &'static str = "Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method; rows with NULLs are skipped.";
-    const SYNTAX: &'static str =
-        "ab_ratio_cuped_agg(is_treatment, numerator, denominator, pre_numerator, pre_denominator [, alpha [, alternative]])";
     type Metrics<'a> = [&'a Float64Array; 4];
     fn metrics(columns: &[ArrayRef]) -> [&Float64Array; 4] {
         std::array::from_fn(|k| columns[k].as_primitive::<Float64Type>())
@@ -288,8 +276,6 @@ impl TwoArmTest for InteractionAgg {
     type Output = InteractionTest;
     const NAME: &'static str = "ab_interaction_agg";
     const METRIC_TYPES: &'static [DataType] = &[DataType::Boolean, DataType::Float64];
-    const DESCRIPTION: &'static str = "Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with a Welch-Satterthwaite t-test; rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_interaction_agg(a_is_treatment, b_is_treatment, value [, alpha [, alternative]])";
     type Metrics<'a> = (&'a BooleanArray, &'a Float64Array);
     fn metrics(columns: &[ArrayRef]) -> (&BooleanArray, &Float64Array) {
         (columns[0].as_boolean(), columns[1].as_primitive::<Float64Type>())
@@ -314,8 +300,6 @@ impl TwoArmTest for MsprtAgg {
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
     const REQUIRED_PARAMETER: Option<fn(f64) -> ab_core::Result<f64>> = Some(sequential::check_tau2);
     const TRAILING: &'static [Trailing] = &[Trailing::Alpha];
-    const DESCRIPTION: &'static str = "Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence; rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_msprt_agg(is_treatment, value, tau2 [, alpha])";
     type Metrics<'a> = &'a Float64Array;
     fn metrics(columns: &[ArrayRef]) -> &Float64Array {
         columns[0].as_primitive::<Float64Type>()
@@ -342,8 +326,6 @@ impl TwoArmTest for SeqTTestAgg {
     const METRIC_TYPES: &'static [DataType] = &[DataType::Float64];
     const TRAILING: &'static [Trailing] = &[Trailing::Alpha, Trailing::Parameter];
     const PARAMETER_CHECK: fn(f64) -> ab_core::Result<f64> = sequential::check_tuning_n;
-    const DESCRIPTION: &'static str = "Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value; rows with NULLs are skipped.";
-    const SYNTAX: &'static str = "ab_seq_ttest_agg(is_treatment, value [, alpha [, tuning_n]])";
     type Metrics<'a> = &'a Float64Array;
     fn metrics(columns: &[ArrayRef]) -> &Float64Array {
         columns[0].as_primitive::<Float64Type>()
@@ -472,11 +454,11 @@ pub struct TwoArmAggregate<T> {
 
 impl<T: TwoArmTest> TwoArmAggregate<T> {
     pub fn udaf() -> AggregateUDF {
-        let documentation = Documentation::builder(crate::doc_section(), T::DESCRIPTION, T::SYNTAX)
-            .with_argument("is_treatment", "true for the treatment arm, false for control")
-            .with_argument("alpha", "significance level, default 0.05")
-            .with_argument("alternative", "'two-sided' (default), 'larger' or 'smaller'")
-            .build();
+        let declared = catalog::aggregate(T::NAME).unwrap_or_else(|| panic!("{} is not in ab_core's catalog", T::NAME));
+        let params = declared.params(declared.required.len() + declared.optional.len());
+        let syntax = catalog::reference::call_syntax(T::NAME, &params, Some(declared.required.len()));
+        let description = format!("{}; rows with NULLs are skipped.", declared.comment);
+        let documentation = crate::scalars::documentation(&description, syntax, &params);
         AggregateUDF::from(Self {
             signature: Signature::user_defined(Volatility::Immutable),
             documentation,
@@ -514,7 +496,7 @@ impl<T: TwoArmTest> AggregateUDFImpl for TwoArmAggregate<T> {
         }
         let (required, all) = (expected.len(), expected.len() + T::TRAILING.len());
         if !(required..=all).contains(&arg_types.len()) {
-            return Err(plan_error(format!("{} takes {required} to {all} arguments: {}", T::NAME, T::SYNTAX)));
+            return Err(plan_error(format!("{} takes {required} to {all} arguments: {}", T::NAME, self.documentation.syntax_example)));
         }
         expected.extend(T::TRAILING.iter().map(|role| match role {
             Trailing::Alternative => DataType::Utf8,
@@ -525,7 +507,7 @@ impl<T: TwoArmTest> AggregateUDFImpl for TwoArmAggregate<T> {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(struct_type::<T::Output>())
+        Ok(struct_type(<T::Output as ResultRecord>::RECORD))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -582,7 +564,7 @@ impl<T: TwoArmTest> Accumulator for SingleGroup<T> {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        ScalarValue::try_from_array(&to_struct_array(&[T::finish(&self.state)]), 0)
+        ScalarValue::try_from_array(&records_to_struct_array(&[T::finish(&self.state)]), 0)
     }
 
     fn size(&self) -> usize {
@@ -638,7 +620,7 @@ impl<T: TwoArmTest> GroupsAccumulator for ManyGroups<T> {
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let results: Vec<_> = emit_to.take_needed(&mut self.states).iter().map(T::finish).collect();
-        Ok(to_struct_array(&results))
+        Ok(records_to_struct_array(&results))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {

@@ -1,10 +1,10 @@
 //! Reading the arguments of a scalar function column by column, and the errors of bad input.
 
+use ab_core::catalog::without_nulls;
 use ab_core::InvalidArgument;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, GenericListArray};
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type};
+use datafusion::arrow::datatypes::{Float64Type, Int32Type, Int64Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
-use std::sync::Arc;
 
 /// Bad input: a DataFusion error whose message names the function and the argument,
 /// as Postgres' 22023 message does. A work cap of `ab_core` (Postgres' 54000) is the same
@@ -17,35 +17,6 @@ pub fn invalid(function: &str, error: InvalidArgument) -> DataFusionError {
 
 pub fn plan_error(message: String) -> DataFusionError {
     DataFusionError::Plan(message)
-}
-
-/// The SQL type of a parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ParamType {
-    Text,
-    Float,
-    Int,
-    Int32,
-    Bool,
-    Floats,
-    Texts,
-    Ints,
-}
-
-impl ParamType {
-    pub fn data_type(self) -> DataType {
-        let list = |item: DataType| DataType::List(Arc::new(Field::new_list_field(item, true)));
-        match self {
-            Self::Text => DataType::Utf8,
-            Self::Float => DataType::Float64,
-            Self::Int => DataType::Int64,
-            Self::Int32 => DataType::Int32,
-            Self::Bool => DataType::Boolean,
-            Self::Floats => list(DataType::Float64),
-            Self::Texts => list(DataType::Utf8),
-            Self::Ints => list(DataType::Int64),
-        }
-    }
 }
 
 /// One argument column, already coerced to its parameter's type.
@@ -95,20 +66,16 @@ impl Column {
     /// A list argument's elements; a NULL element is bad input.
     pub fn floats(&self, argument: &'static str, row: usize) -> Result<Vec<f64>, InvalidArgument> {
         let list = self.list(row);
-        dense(argument, list.as_primitive::<Float64Type>().iter())
+        without_nulls(argument, list.as_primitive::<Float64Type>().iter())
     }
 
     pub fn ints(&self, argument: &'static str, row: usize) -> Result<Vec<i64>, InvalidArgument> {
         let list = self.list(row);
-        dense(argument, list.as_primitive::<Int64Type>().iter())
+        without_nulls(argument, list.as_primitive::<Int64Type>().iter())
     }
 
     pub fn texts(&self, argument: &'static str, row: usize) -> Result<Vec<String>, InvalidArgument> {
         let list = self.list(row);
-        dense(argument, list.as_string::<i32>().iter().map(|v| v.map(str::to_owned)))
+        without_nulls(argument, list.as_string::<i32>().iter().map(|v| v.map(str::to_owned)))
     }
-}
-
-fn dense<T>(argument: &'static str, values: impl Iterator<Item = Option<T>>) -> Result<Vec<T>, InvalidArgument> {
-    values.map(|v| v.ok_or_else(|| InvalidArgument::new(argument, "must not contain NULL"))).collect()
 }

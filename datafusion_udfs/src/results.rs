@@ -1,14 +1,16 @@
-//! `ab_core`'s result records ([`ResultRecord`]) as Arrow structs, with the field names of
-//! the Postgres composite types (docs/contract.md §3).
+//! Records of the catalog (`ab_core::catalog::records`, docs/contract.md §3) as Arrow structs:
+//! the same field names and order as the Postgres composite types.
 
+use ab_core::catalog::Record;
 use ab_core::compare::{FieldKind, FieldValue, ResultRecord};
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use std::sync::Arc;
 
-fn fields<R: ResultRecord>() -> Fields {
-    R::FIELDS
+fn fields(record: &Record) -> Fields {
+    record
+        .fields
         .iter()
         .map(|(name, kind)| {
             let data_type = match kind {
@@ -23,15 +25,21 @@ fn fields<R: ResultRecord>() -> Fields {
 }
 
 /// The struct type of a record.
-pub fn struct_type<R: ResultRecord>() -> DataType {
-    DataType::Struct(fields::<R>())
+pub fn struct_type(record: &Record) -> DataType {
+    DataType::Struct(fields(record))
 }
 
-/// Records (None is a NULL struct) as one struct column.
-pub fn to_struct_array<R: ResultRecord>(records: &[Option<R>]) -> ArrayRef {
+/// `ab_core` results (None is a NULL struct) as one struct column.
+pub fn records_to_struct_array<R: ResultRecord>(records: &[Option<R>]) -> ArrayRef {
     let rows: Vec<Option<Vec<FieldValue>>> = records.iter().map(|r| r.as_ref().map(ResultRecord::values)).collect();
+    to_struct_array(R::RECORD, &rows)
+}
+
+/// Rows of a record's field values (None is a NULL struct) as one struct column.
+pub fn to_struct_array(record: &Record, rows: &[Option<Vec<FieldValue>>]) -> ArrayRef {
     let value = |row: &Option<Vec<FieldValue>>, index: usize| row.as_ref().map(|values| values[index]);
-    let columns: Vec<ArrayRef> = R::FIELDS
+    let columns: Vec<ArrayRef> = record
+        .fields
         .iter()
         .enumerate()
         .map(|(index, (_, kind))| -> ArrayRef {
@@ -71,6 +79,6 @@ pub fn to_struct_array<R: ResultRecord>(records: &[Option<R>]) -> ArrayRef {
             }
         })
         .collect();
-    let validity = NullBuffer::from_iter(records.iter().map(Option::is_some));
-    Arc::new(StructArray::new(fields::<R>(), columns, Some(validity)))
+    let validity = NullBuffer::from_iter(rows.iter().map(Option::is_some));
+    Arc::new(StructArray::new(fields(record), columns, Some(validity)))
 }

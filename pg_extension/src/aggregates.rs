@@ -1,8 +1,8 @@
-//! The aggregates, declared once each in the table below: `ab_ztest_agg`, `ab_ttest_agg`,
-//! `ab_cuped_agg`, `ab_ratio_agg`, `ab_ratio_cuped_agg`, `ab_interaction_agg`, `ab_msprt_agg`
-//! and `ab_seq_ttest_agg`. Everything they are in SQL is generated from the table
-//! (aggregate_catalog.rs): each overload's `CREATE AGGREGATE`, the comments, and the transition,
-//! final, combine, serial and deserial functions. What a version adds is a diff of the table.
+//! The Rust side of the aggregates: `ab_ztest_agg`, `ab_ttest_agg`, `ab_cuped_agg`,
+//! `ab_ratio_agg`, `ab_ratio_cuped_agg`, `ab_interaction_agg`, `ab_msprt_agg` and
+//! `ab_seq_ttest_agg`. Their SQL (each overload's `CREATE AGGREGATE` and every comment) is
+//! rendered from the catalog (`ab_core::catalog`); the table below makes the transition, final,
+//! combine, serial and deserial functions that SQL names (aggregate_catalog.rs).
 //!
 //! Each keeps one `ab_core` accumulator per arm in an `internal` state allocated in the
 //! aggregate's memory context, plus the test settings of its rows. Combine, serialize and
@@ -11,12 +11,11 @@
 //! the serial answer. Rows with a NULL argument are skipped, as docs/contract.md §4 asks.
 
 use crate::aggregate_catalog::aggregate_catalog;
-use crate::sequential::{msprt_push, msprt_result, seq_ttest_push, seq_ttest_result};
 use crate::sql_glue::{finite, record, OrRaise};
 use ab_core::aggregate::TestState;
-use ab_core::compare::{self, TestSettings};
+use ab_core::compare::{self, TestSettings, DEFAULT_ALPHA};
 use ab_core::moments::{CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
-use ab_core::sequential::DEFAULT_TUNING_N;
+use ab_core::sequential::{self, AlwaysValid, DEFAULT_TUNING_N};
 use pgrx::pg_sys::FunctionCallInfo;
 use pgrx::prelude::*;
 use pgrx::{pg_sys, Internal};
@@ -115,76 +114,93 @@ fn ratio_cuped_push(
     ]);
 }
 
+// ab_msprt_agg and ab_seq_ttest_agg keep ab_ttest_agg's state (moments per arm), with the first
+// row's tau2 or tuning_n beside alpha.
+
+fn push_row(
+    state: &mut TestState<Moments>,
+    is_treatment: bool,
+    value: f64,
+    alpha: f64,
+    (parameter, check): (f64, fn(f64) -> ab_core::Result<f64>),
+) {
+    state.use_settings(alpha, "two-sided").or_raise();
+    state.use_parameter(parameter, check).or_raise();
+    state.groups.group_mut(is_treatment).push(finite("value", value));
+}
+
+fn msprt_push(state: &mut TestState<Moments>, is_treatment: bool, value: f64, tau2: f64, alpha: f64) {
+    push_row(state, is_treatment, value, alpha, (tau2, sequential::check_tau2));
+}
+
+fn msprt_result(state: &TestState<Moments>) -> Option<AlwaysValid> {
+    sequential::msprt_of_groups(&state.groups, state.parameter?, state.settings_or_default().alpha).or_raise()
+}
+
+fn seq_ttest_push(state: &mut TestState<Moments>, is_treatment: bool, value: f64, alpha: f64, tuning_n: f64) {
+    push_row(state, is_treatment, value, alpha, (tuning_n, sequential::check_tuning_n));
+}
+
+fn seq_ttest_result(state: &TestState<Moments>) -> Option<AlwaysValid> {
+    let tuning_n = state.parameter.unwrap_or(sequential::DEFAULT_TUNING_N);
+    sequential::seq_ttest_of_groups(&state.groups, state.settings_or_default().alpha, tuning_n).or_raise()
+}
+
 fn interaction_push(state: &mut TestState<Cells>, a_is_treatment: bool, b_is_treatment: bool, value: f64, alpha: f64, alternative: &str) {
     state.use_settings(alpha, alternative).or_raise();
     state.groups.group_mut(a_is_treatment).group_mut(b_is_treatment).push(finite("value", value));
 }
 
-// The table. A state names its parallel support functions and the aggregates that share them.
-// An aggregate's doc line is its SQL comment. Its arguments are the required ones, then, after
-// `;`, the optional trailing ones, each with its default and what it adds to the comment.
-// `returns T from f(g)`: the final function f builds the result type T with g from the state.
-// `adds rows with p in "s": …`: the transition function s (SQL name) adds a row with p; one
-// Rust function per overload, shortest first (`hot`: the C symbol of one in hot_paths.rs).
+// The table: the Rust side of each aggregate the catalog declares (ab_core/src/catalog/aggregates.rs,
+// which renders its SQL and comments). A state names its parallel support functions. An
+// aggregate lists its arguments, the optional trailing ones with their defaults;
+// `returns T from f(g)`: the final function f builds the result type T (pgrx declares f with
+// it) with g from the state;
+// `adds rows with p in "s": …`: the transition function s (SQL name) adds a row with p, one
+// Rust function per arity, shortest first (`hot`: written by hand in hot_paths.rs).
 aggregate_catalog! {
-    state Moments => ab_ttest_agg_combine, ab_ttest_agg_serialize, ab_ttest_agg_deserialize,
-        for "ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg";
-    state Proportion => ab_ztest_agg_combine, ab_ztest_agg_serialize, ab_ztest_agg_deserialize, for "ab_ztest_agg";
-    state CoMoments => ab_cuped_agg_combine, ab_cuped_agg_serialize, ab_cuped_agg_deserialize,
-        for "ab_cuped_agg and ab_ratio_agg";
-    state RatioCupedState => ab_ratio_cuped_agg_combine, ab_ratio_cuped_agg_serialize, ab_ratio_cuped_agg_deserialize,
-        for "ab_ratio_cuped_agg";
-    state Cells => ab_interaction_agg_combine, ab_interaction_agg_serialize, ab_interaction_agg_deserialize,
-        for "ab_interaction_agg";
+    state Moments => ab_ttest_agg_combine, ab_ttest_agg_serialize, ab_ttest_agg_deserialize;
+    state Proportion => ab_ztest_agg_combine, ab_ztest_agg_serialize, ab_ztest_agg_deserialize;
+    state CoMoments => ab_cuped_agg_combine, ab_cuped_agg_serialize, ab_cuped_agg_deserialize;
+    state RatioCupedState => ab_ratio_cuped_agg_combine, ab_ratio_cuped_agg_serialize, ab_ratio_cuped_agg_deserialize;
+    state Cells => ab_interaction_agg_combine, ab_interaction_agg_serialize, ab_interaction_agg_deserialize;
 
-    /// Welch t-test of value, treatment vs control
-    ab_ttest_agg(is_treatment: bool, value: f64;
-        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+    aggregate ab_ttest_agg(is_treatment: bool, value: f64; alpha: f64 = DEFAULT_ALPHA, alternative: &str = "two-sided")
         returns "ab_ttest_result" from ab_ttest_agg_final(at_settings(compare::ttest_of_groups)),
         keeps Moments, adds rows with ttest_push in "ab_ttest_agg_sfunc":
-            (hot "ab_ttest_agg_sfunc_v1"), ab_ttest_agg_sfunc_alpha, ab_ttest_agg_sfunc_alternative;
+            hot, ab_ttest_agg_sfunc_alpha, ab_ttest_agg_sfunc_alternative;
 
-    /// Two-proportion z-test of converted, treatment vs control
-    ab_ztest_agg(is_treatment: bool, converted: bool;
-        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+    aggregate ab_ztest_agg(is_treatment: bool, converted: bool; alpha: f64 = DEFAULT_ALPHA, alternative: &str = "two-sided")
         returns "ab_ztest_result" from ab_ztest_agg_final(at_settings(compare::ztest_of_groups)),
         keeps Proportion, adds rows with ztest_push in "ab_ztest_agg_sfunc":
-            (hot "ab_ztest_agg_sfunc_v1"), ab_ztest_agg_sfunc_alpha, ab_ztest_agg_sfunc_alternative;
+            hot, ab_ztest_agg_sfunc_alpha, ab_ztest_agg_sfunc_alternative;
 
-    /// CUPED-adjusted Welch t-test of value with a pre-period covariate
-    ab_cuped_agg(is_treatment: bool, value: f64, covariate: f64;
-        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+    aggregate ab_cuped_agg(is_treatment: bool, value: f64, covariate: f64; alpha: f64 = DEFAULT_ALPHA, alternative: &str = "two-sided")
         returns "ab_cuped_result" from ab_cuped_agg_final(at_settings(compare::cuped_of_groups)),
         keeps CoMoments, adds rows with cuped_push in "ab_cuped_agg_sfunc":
-            (hot "ab_cuped_agg_sfunc_v1"), ab_cuped_agg_sfunc_alpha, ab_cuped_agg_sfunc_alternative;
+            hot, ab_cuped_agg_sfunc_alpha, ab_cuped_agg_sfunc_alternative;
 
-    /// Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018)
-    ab_ratio_agg(is_treatment: bool, numerator: f64, denominator: f64; alpha: f64 = 0.05, alternative: &str = "two-sided")
+    aggregate ab_ratio_agg(is_treatment: bool, numerator: f64, denominator: f64; alpha: f64 = DEFAULT_ALPHA, alternative: &str = "two-sided")
         returns "ab_ratio_result" from ab_ratio_agg_final(at_settings(compare::ratio_of_groups)),
         keeps CoMoments, adds rows with ratio_push in "ab_ratio_agg_sfunc":
             ab_ratio_agg_sfunc_plain, ab_ratio_agg_sfunc_alpha, ab_ratio_agg_sfunc_alternative;
 
-    /// Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method
-    ab_ratio_cuped_agg(is_treatment: bool, numerator: f64, denominator: f64, pre_numerator: f64, pre_denominator: f64;
-        alpha: f64 = 0.05 => " at level alpha", alternative: &str = "two-sided" => " against the alternative")
+    aggregate ab_ratio_cuped_agg(is_treatment: bool, numerator: f64, denominator: f64, pre_numerator: f64, pre_denominator: f64;
+        alpha: f64 = DEFAULT_ALPHA, alternative: &str = "two-sided")
         returns "ab_ratio_cuped_result" from ab_ratio_cuped_agg_final(at_settings(compare::ratio_cuped_of_groups)),
         keeps RatioCupedState, adds rows with ratio_cuped_push in "ab_ratio_cuped_agg_sfunc":
             ab_ratio_cuped_agg_sfunc_plain, ab_ratio_cuped_agg_sfunc_alpha, ab_ratio_cuped_agg_sfunc_alternative;
 
-    /// Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test
-    ab_interaction_agg(a_is_treatment: bool, b_is_treatment: bool, value: f64;
-        alpha: f64 = 0.05, alternative: &str = "two-sided" => " against the alternative")
+    aggregate ab_interaction_agg(a_is_treatment: bool, b_is_treatment: bool, value: f64; alpha: f64 = DEFAULT_ALPHA, alternative: &str = "two-sided")
         returns "ab_interaction_result" from ab_interaction_agg_final(at_settings(compare::interaction_of_groups)),
         keeps Cells, adds rows with interaction_push in "ab_interaction_agg_sfunc":
             ab_interaction_agg_sfunc_plain, ab_interaction_agg_sfunc_alpha, ab_interaction_agg_sfunc_alternative;
 
-    /// Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence
-    ab_msprt_agg(is_treatment: bool, value: f64, tau2: f64; alpha: f64 = 0.05)
+    aggregate ab_msprt_agg(is_treatment: bool, value: f64, tau2: f64; alpha: f64 = DEFAULT_ALPHA)
         returns "ab_sequential_result" from ab_msprt_agg_final(msprt_result),
         keeps Moments, adds rows with msprt_push in "ab_msprt_agg_sfunc": ab_msprt_agg_sfunc_plain, ab_msprt_agg_sfunc_alpha;
 
-    /// Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value
-    ab_seq_ttest_agg(is_treatment: bool, value: f64; alpha: f64 = 0.05, tuning_n: f64 = DEFAULT_TUNING_N)
+    aggregate ab_seq_ttest_agg(is_treatment: bool, value: f64; alpha: f64 = DEFAULT_ALPHA, tuning_n: f64 = DEFAULT_TUNING_N)
         returns "ab_sequential_result" from ab_seq_ttest_agg_final(seq_ttest_result),
         keeps Moments, adds rows with seq_ttest_push in "ab_seq_ttest_agg_sfunc":
             ab_seq_ttest_agg_sfunc_plain, ab_seq_ttest_agg_sfunc_alpha, ab_seq_ttest_agg_sfunc_tuning;

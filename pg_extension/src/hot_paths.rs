@@ -7,7 +7,7 @@
 //! compressed or out of line) and not validated as UTF-8, since hashing needs only their bytes.
 //! On 10M rows this took `ab_bucket` from 1.66x to 0.92x of `hashtext` and `ab_ttest_agg`
 //! from 1.74x to 0.99x of `count/avg/var_samp` (README, Benchmarks). The SQL declarations
-//! are in lib.rs and, for the transition functions, in the table of aggregates.rs; `#[pg_guard]`
+//! are the catalog's (`ab_core::catalog`); `#[pg_guard]`
 //! turns a Rust panic into a Postgres error as `#[pg_extern]` does.
 
 use crate::aggregates::state_mut;

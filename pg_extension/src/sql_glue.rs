@@ -34,27 +34,9 @@ pub fn finite(argument: &'static str, value: f64) -> f64 {
     ab_core::error::check_finite(argument, value).or_raise()
 }
 
-/// A value of the running function's declared composite return type from its fields in
-/// declaration order (`None` is SQL NULL). The type is found by the function's OID, not by
-/// name: a lookup by name follows `search_path`, which pg_restore empties while it refreshes
-/// materialized views over these functions (and users may set without our schema).
-fn composite(type_name: &str, fcinfo: pg_sys::FunctionCallInfo, fields: Vec<Option<pg_sys::Datum>>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
-    // SAFETY: Postgres passes every V1 function a valid fcinfo whose flinfo names it.
-    let return_type = unsafe { pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid) };
-    let Some(descriptor) = PgTupleDesc::for_composite_type_by_oid(return_type) else {
-        error!("pg_ab: type {type_name} is missing; reinstall the extension")
-    };
-    // SAFETY: the fields are built with `IntoDatum` from the Rust types that match the
-    // column types of the `CREATE TYPE` in lib.rs, in the same order.
-    unsafe { PgHeapTuple::from_datums(descriptor, fields) }
-        .unwrap_or_else(|e| error!("pg_ab: cannot build {type_name}: {e}"))
-}
-
-/// A result record of `ab_core` as a value of the composite type `type_name` (the running
-/// function's return type), whose fields `CREATE TYPE` (lib.rs) declares in the record's order.
-pub fn record<R: ResultRecord>(type_name: &str, fcinfo: pg_sys::FunctionCallInfo, record: &R) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
-    let fields = record
-        .values()
+/// The datums of a record's fields (`None` is SQL NULL).
+pub fn field_datums(fields: Vec<FieldValue>) -> Vec<Option<pg_sys::Datum>> {
+    fields
         .into_iter()
         .map(|value| match value {
             FieldValue::Float(v) => v.into_datum(),
@@ -62,14 +44,27 @@ pub fn record<R: ResultRecord>(type_name: &str, fcinfo: pg_sys::FunctionCallInfo
             FieldValue::Int(v) => v.into_datum(),
             FieldValue::BigInt(v) => v.into_datum(),
         })
-        .collect();
-    composite(type_name, fcinfo, fields)
+        .collect()
 }
 
-/// The elements of an array argument; a NULL element is bad input, not a crash.
-pub fn elements<'a, T: pgrx::datum::UnboxDatum>(argument: &'static str, array: &'a pgrx::Array<'a, T>) -> Vec<T::As<'a>> {
-    array
-        .iter()
-        .map(|element| element.unwrap_or_else(|| raise_invalid(InvalidArgument::new(argument, "must not contain NULL"))))
-        .collect()
+/// A value of the running function's declared composite return type from its fields in
+/// declaration order (the catalog's record, `ab_core::catalog::records`). The type is found by
+/// the function's OID, not by name: a lookup by name follows `search_path`, which pg_restore
+/// empties while it refreshes materialized views over these functions (and users may set
+/// without our schema).
+pub fn new_composite(fcinfo: pg_sys::FunctionCallInfo, fields: Vec<FieldValue>) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+    // SAFETY: Postgres passes every V1 function a valid fcinfo whose flinfo names it.
+    let return_type = unsafe { pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid) };
+    let Some(descriptor) = PgTupleDesc::for_composite_type_by_oid(return_type) else {
+        error!("pg_ab: the result type of this function is missing; reinstall the extension")
+    };
+    // SAFETY: the fields are built with `IntoDatum` from the Rust types that match the column
+    // types the catalog renders for the record, in the same order.
+    unsafe { PgHeapTuple::from_datums(descriptor, field_datums(fields)) }
+        .unwrap_or_else(|e| error!("pg_ab: cannot build the result: {e}"))
+}
+
+/// A result record of `ab_core` as a value of the running function's composite type.
+pub fn record<R: ResultRecord>(fcinfo: pg_sys::FunctionCallInfo, record: &R) -> PgHeapTuple<'static, pgrx::AllocatedByRust> {
+    new_composite(fcinfo, record.values())
 }

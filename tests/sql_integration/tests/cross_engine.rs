@@ -2,6 +2,8 @@
 //! ab_datafusion), the same analysis in both, every figure within 1e-10 relative, and
 //! identical bucketing for 100k units.
 
+use ab_core::catalog::records;
+use ab_core::compare::FieldKind;
 use ab_datafusion::example;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
@@ -68,31 +70,28 @@ struct Analysis {
     name: &'static str,
     postgres: &'static str,
     datafusion: &'static str,
-    fields: &'static [&'static str],
+    /// The result's columns (the catalog's record); none for a scalar result.
+    fields: &'static [(&'static str, FieldKind)],
 }
-
-const TTEST_FIELDS: &[&str] = &["mean_c", "mean_t", "diff", "rel_lift", "t", "df", "p_value", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high", "significant"];
-const ZTEST_FIELDS: &[&str] = &["rate_c", "rate_t", "diff", "rel_lift", "z", "p_value", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high", "significant"];
-const CUPED_FIELDS: &[&str] = &["theta", "diff", "rel_lift", "t", "df", "p_value", "ci_low", "ci_high", "variance_reduction", "significant"];
 
 const ANALYSES: &[Analysis] = &[
     Analysis {
         name: "ttest",
         postgres: "SELECT experiment, (ab_ttest_agg(variant = 'treatment', revenue)).* FROM cross_users GROUP BY 1 ORDER BY 1",
         datafusion: "SELECT experiment, ab_ttest_agg(variant = 'treatment', revenue) AS r FROM users GROUP BY 1 ORDER BY 1",
-        fields: TTEST_FIELDS,
+        fields: records::TTEST.fields,
     },
     Analysis {
         name: "ztest",
         postgres: "SELECT experiment, (ab_ztest_agg(variant = 'treatment', converted, 0.01, 'larger')).* FROM cross_users GROUP BY 1 ORDER BY 1",
         datafusion: "SELECT experiment, ab_ztest_agg(variant = 'treatment', converted, 0.01, 'larger') AS r FROM users GROUP BY 1 ORDER BY 1",
-        fields: ZTEST_FIELDS,
+        fields: records::ZTEST.fields,
     },
     Analysis {
         name: "cuped",
         postgres: "SELECT experiment, (ab_cuped_agg(variant = 'treatment', revenue, pre_revenue)).* FROM cross_users GROUP BY 1 ORDER BY 1",
         datafusion: "SELECT experiment, ab_cuped_agg(variant = 'treatment', revenue, pre_revenue) AS r FROM users GROUP BY 1 ORDER BY 1",
-        fields: CUPED_FIELDS,
+        fields: records::CUPED.fields,
     },
     Analysis {
         name: "srm",
@@ -100,7 +99,7 @@ const ANALYSES: &[Analysis] = &[
                    (SELECT experiment, variant, count(*) AS n FROM cross_users GROUP BY 1, 2) c GROUP BY 1 ORDER BY 1",
         datafusion: "SELECT experiment, ab_srm(array_agg(n ORDER BY variant), [0.5, 0.5]) AS r FROM
                      (SELECT experiment, variant, count(*) AS n FROM users GROUP BY 1, 2) c GROUP BY 1 ORDER BY 1",
-        fields: &["chi2", "df", "p_value"],
+        fields: records::SRM.fields,
     },
     Analysis {
         name: "sample size",
@@ -132,7 +131,7 @@ fn postgres_and_datafusion_agree_on_every_figure() {
             let fields: Vec<(&str, Option<&str>)> = if analysis.fields.is_empty() {
                 vec![("r", None)]
             } else {
-                analysis.fields.iter().map(|f| (*f, Some(*f))).collect()
+                analysis.fields.iter().map(|(f, _)| (*f, Some(*f))).collect()
             };
             for (pg_name, field) in fields {
                 let pg = postgres_value(pg_row, pg_name);

@@ -1,0 +1,5 @@
+//! Prints docs/functions.md, the SQL reference generated from the catalog.
+
+fn main() {
+    print!("{}", ab_core::catalog::reference::markdown());
+}

@@ -1,0 +1,153 @@
+//! Every aggregate: its arguments (the optional ones with the defaults DataFusion applies and
+//! the phrases Postgres' per-arity comments add), its result, and the names of the Postgres
+//! support functions that pg_extension/src/aggregates.rs defines for it.
+
+use super::records::{CUPED, INTERACTION, RATIO, RATIO_CUPED, SEQUENTIAL, TTEST, ZTEST};
+use super::DefaultValue::{Float as FloatDefault, Text as TextDefault};
+use super::SqlType::{Bool, Float8, Text};
+use super::{optional, required, Aggregate, AggregateState, OptionalArg};
+use crate::compare::DEFAULT_ALPHA;
+use crate::sequential::DEFAULT_TUNING_N;
+
+const ALPHA: OptionalArg = OptionalArg { param: optional("alpha", Float8, FloatDefault(DEFAULT_ALPHA)), phrase: " at level alpha" };
+const ALTERNATIVE: OptionalArg =
+    OptionalArg { param: optional("alternative", Text, TextDefault("two-sided")), phrase: " against the alternative" };
+/// Some overloads' comments do not mention the argument they add; rewording them would change
+/// the 0.2.0 surface (docs/functions.md), so they stay as released.
+const ALPHA_UNSAID: OptionalArg = OptionalArg { param: ALPHA.param, phrase: "" };
+const ALTERNATIVE_UNSAID: OptionalArg = OptionalArg { param: ALTERNATIVE.param, phrase: "" };
+const TUNING_N: OptionalArg = OptionalArg { param: optional("tuning_n", Float8, FloatDefault(DEFAULT_TUNING_N)), phrase: "" };
+
+static MOMENTS: AggregateState = AggregateState {
+    combine: "ab_ttest_agg_combine",
+    serialize: "ab_ttest_agg_serialize",
+    deserialize: "ab_ttest_agg_deserialize",
+    users: "ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg",
+};
+static PROPORTION: AggregateState = AggregateState {
+    combine: "ab_ztest_agg_combine",
+    serialize: "ab_ztest_agg_serialize",
+    deserialize: "ab_ztest_agg_deserialize",
+    users: "ab_ztest_agg",
+};
+static CO_MOMENTS: AggregateState = AggregateState {
+    combine: "ab_cuped_agg_combine",
+    serialize: "ab_cuped_agg_serialize",
+    deserialize: "ab_cuped_agg_deserialize",
+    users: "ab_cuped_agg and ab_ratio_agg",
+};
+static RATIO_CUPED_STATE: AggregateState = AggregateState {
+    combine: "ab_ratio_cuped_agg_combine",
+    serialize: "ab_ratio_cuped_agg_serialize",
+    deserialize: "ab_ratio_cuped_agg_deserialize",
+    users: "ab_ratio_cuped_agg",
+};
+static CELLS: AggregateState = AggregateState {
+    combine: "ab_interaction_agg_combine",
+    serialize: "ab_interaction_agg_serialize",
+    deserialize: "ab_interaction_agg_deserialize",
+    users: "ab_interaction_agg",
+};
+
+/// Every aggregate, in the order of its SQL.
+pub static AGGREGATES: &[Aggregate] = &[
+    Aggregate {
+        name: "ab_ttest_agg",
+        required: &[required("is_treatment", Bool), required("value", Float8)],
+        optional: &[ALPHA, ALTERNATIVE],
+        returns: &TTEST,
+        comment: "Welch t-test of value, treatment vs control",
+        example: "SELECT (ab_ttest_agg(variant = 'treatment', revenue)).* FROM orders;",
+        transition: "ab_ttest_agg_sfunc",
+        hand_written_transition: Some("ab_ttest_agg_sfunc_v1"),
+        final_function: "ab_ttest_agg_final",
+        state: &MOMENTS,
+    },
+    Aggregate {
+        name: "ab_ztest_agg",
+        required: &[required("is_treatment", Bool), required("converted", Bool)],
+        optional: &[ALPHA, ALTERNATIVE],
+        returns: &ZTEST,
+        comment: "Two-proportion z-test of converted, treatment vs control",
+        example: "SELECT (ab_ztest_agg(variant = 'treatment', purchased)).* FROM users;",
+        transition: "ab_ztest_agg_sfunc",
+        hand_written_transition: Some("ab_ztest_agg_sfunc_v1"),
+        final_function: "ab_ztest_agg_final",
+        state: &PROPORTION,
+    },
+    Aggregate {
+        name: "ab_cuped_agg",
+        required: &[required("is_treatment", Bool), required("value", Float8), required("covariate", Float8)],
+        optional: &[ALPHA, ALTERNATIVE],
+        returns: &CUPED,
+        comment: "CUPED-adjusted Welch t-test of value with a pre-period covariate",
+        example: "SELECT (ab_cuped_agg(variant = 'treatment', revenue, revenue_before)).* FROM users;",
+        transition: "ab_cuped_agg_sfunc",
+        hand_written_transition: Some("ab_cuped_agg_sfunc_v1"),
+        final_function: "ab_cuped_agg_final",
+        state: &CO_MOMENTS,
+    },
+    Aggregate {
+        name: "ab_ratio_agg",
+        required: &[required("is_treatment", Bool), required("numerator", Float8), required("denominator", Float8)],
+        optional: &[ALPHA_UNSAID, ALTERNATIVE_UNSAID],
+        returns: &RATIO,
+        comment: "Ratio metric (sum of numerator / sum of denominator per arm, e.g. revenue per session) compared by the delta method (Deng et al. 2018)",
+        example: "SELECT (ab_ratio_agg(variant = 'treatment', revenue, sessions)).* FROM users;",
+        transition: "ab_ratio_agg_sfunc",
+        hand_written_transition: None,
+        final_function: "ab_ratio_agg_final",
+        state: &CO_MOMENTS,
+    },
+    Aggregate {
+        name: "ab_ratio_cuped_agg",
+        required: &[
+            required("is_treatment", Bool), required("numerator", Float8), required("denominator", Float8),
+            required("pre_numerator", Float8), required("pre_denominator", Float8),
+        ],
+        optional: &[ALPHA, ALTERNATIVE],
+        returns: &RATIO_CUPED,
+        comment: "Ratio metric adjusted by the same ratio over the pre-period (CUPED for ratio metrics), delta method",
+        example: "SELECT (ab_ratio_cuped_agg(variant = 'treatment', revenue, sessions, revenue_before, sessions_before)).* FROM users;",
+        transition: "ab_ratio_cuped_agg_sfunc",
+        hand_written_transition: None,
+        final_function: "ab_ratio_cuped_agg_final",
+        state: &RATIO_CUPED_STATE,
+    },
+    Aggregate {
+        name: "ab_interaction_agg",
+        required: &[required("a_is_treatment", Bool), required("b_is_treatment", Bool), required("value", Float8)],
+        optional: &[ALPHA_UNSAID, ALTERNATIVE],
+        returns: &INTERACTION,
+        comment: "Interaction of two concurrent experiments: the 2x2 contrast (m11 - m10) - (m01 - m00) with Welch-Satterthwaite t-test",
+        example: "SELECT (ab_interaction_agg(in_a, in_b, revenue)).* FROM users;",
+        transition: "ab_interaction_agg_sfunc",
+        hand_written_transition: None,
+        final_function: "ab_interaction_agg_final",
+        state: &CELLS,
+    },
+    Aggregate {
+        name: "ab_msprt_agg",
+        required: &[required("is_treatment", Bool), required("value", Float8), required("tau2", Float8)],
+        optional: &[ALPHA_UNSAID],
+        returns: &SEQUENTIAL,
+        comment: "Mixture SPRT of the difference of means with a N(0, tau2) mixture: always-valid p-value and confidence sequence",
+        example: "SELECT (ab_msprt_agg(variant = 'treatment', revenue, 1.0)).* FROM orders;",
+        transition: "ab_msprt_agg_sfunc",
+        hand_written_transition: None,
+        final_function: "ab_msprt_agg_final",
+        state: &MOMENTS,
+    },
+    Aggregate {
+        name: "ab_seq_ttest_agg",
+        required: &[required("is_treatment", Bool), required("value", Float8)],
+        optional: &[ALPHA_UNSAID, TUNING_N],
+        returns: &SEQUENTIAL,
+        comment: "Asymptotic confidence sequence of the difference of means (Waudby-Smith et al., tuning N* default 5000, as GrowthBook): always-valid p-value",
+        example: "SELECT (ab_seq_ttest_agg(variant = 'treatment', revenue)).* FROM orders;",
+        transition: "ab_seq_ttest_agg_sfunc",
+        hand_written_transition: None,
+        final_function: "ab_seq_ttest_agg_final",
+        state: &MOMENTS,
+    },
+];

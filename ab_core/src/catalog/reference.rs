@@ -1,0 +1,66 @@
+//! `docs/functions.md`, the reference of every SQL function, generated from the catalog. The
+//! test `the_committed_reference_is_the_catalogs` fails when the committed file differs; write
+//! it again with `cargo run -p ab_core --example functions_reference > docs/functions.md`.
+
+use super::{Param, Record, Returns, AGGREGATES, FUNCTIONS};
+use std::fmt::Write;
+
+/// `name(arg type = default, …)`; from `optional_from` on, each in brackets (an aggregate's
+/// arguments that may be left out).
+pub fn call_syntax(name: &str, params: &[Param], optional_from: Option<usize>) -> String {
+    let params: Vec<String> = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match (&p.default, optional_from) {
+            (Some(default), None) => format!("{} {} = {}", p.name, p.ty.sql(), default.sql()),
+            (Some(default), Some(first)) if i >= first => format!("[{} {} = {}]", p.name, p.ty.sql(), default.sql()),
+            _ => format!("{} {}", p.name, p.ty.sql()),
+        })
+        .collect();
+    format!("{name}({})", params.join(", "))
+}
+
+fn columns(record: &Record) -> String {
+    record.fields.iter().map(|(name, kind)| format!("`{name}` {}", kind.sql_type().sql())).collect::<Vec<_>>().join(", ")
+}
+
+fn result(returns: Returns) -> String {
+    match returns {
+        Returns::Scalar(ty) => format!("`{}`", ty.sql()),
+        Returns::Record(record) => format!("`{}`: {}", record.name, columns(record)),
+        Returns::Table(record) => format!("a table, one row per {}: {}", record.name, columns(record)),
+    }
+}
+
+/// The whole reference, as committed in `docs/functions.md`.
+pub fn markdown() -> String {
+    let mut doc = String::from(
+        "# pg_ab SQL reference\n\n\
+         Generated from the catalog (`ab_core/src/catalog/`) by \
+         `cargo run -p ab_core --example functions_reference > docs/functions.md`; do not edit by hand.\n\
+         Every function below exists with these names, arguments, defaults and result columns in Postgres \
+         (`CREATE EXTENSION pg_ab`) and in DataFusion (`ab-sql`, `ab_datafusion::register_all`). \
+         Functions are `IMMUTABLE STRICT PARALLEL SAFE`; aggregates are `PARALLEL SAFE` and skip rows with NULLs. \
+         Bad input raises SQLSTATE 22023 naming the argument (docs/contract.md §4).\n\n## Functions\n",
+    );
+    for function in FUNCTIONS {
+        let _ = writeln!(doc, "\n### {}\n", function.name);
+        for overload in function.overloads {
+            let _ = writeln!(doc, "`{}`  ", call_syntax(function.name, overload.params, None));
+            let _ = writeln!(doc, "returns {}  ", result(overload.returns));
+            let _ = writeln!(doc, "{}.\n", overload.comment);
+        }
+        let _ = writeln!(doc, "```sql\n{}\n```", function.example);
+    }
+    doc.push_str("\n## Aggregates\n\nArguments in brackets may be left out from the right; DataFusion applies the default shown, \
+                  Postgres has one aggregate per arity with the same default.\n");
+    for aggregate in AGGREGATES {
+        let all = aggregate.params(aggregate.required.len() + aggregate.optional.len());
+        let _ = writeln!(doc, "\n### {}\n", aggregate.name);
+        let _ = writeln!(doc, "`{}`  ", call_syntax(aggregate.name, &all, Some(aggregate.required.len())));
+        let _ = writeln!(doc, "returns {}  ", result(Returns::Record(aggregate.returns)));
+        let _ = writeln!(doc, "{}; rows with NULLs are skipped.\n", aggregate.comment);
+        let _ = writeln!(doc, "```sql\n{}\n```", aggregate.example);
+    }
+    doc
+}
