@@ -214,7 +214,7 @@ impl Overload {
 pub struct Function {
     pub name: &'static str,
     pub overloads: &'static [Overload],
-    /// A call that runs as written, for the reference.
+    /// A call with constant arguments, for the reference and the engines' parity test.
     pub example: &'static str,
 }
 
@@ -254,6 +254,7 @@ pub struct Aggregate {
     pub returns: &'static Record,
     /// What it computes; the phrases of the optional arguments given and a note on NULLs follow.
     pub comment: &'static str,
+    /// A call over the columns of the reference's example table `users` (docs/functions.md).
     pub example: &'static str,
     /// The SQL name of the transition function (one overload per arity).
     pub transition: &'static str,

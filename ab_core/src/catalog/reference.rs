@@ -50,17 +50,27 @@ pub fn markdown() -> String {
             let _ = writeln!(doc, "returns {}  ", result(overload.returns));
             let _ = writeln!(doc, "{}.\n", overload.comment);
         }
-        let _ = writeln!(doc, "```sql\n{}\n```", function.example);
+        let select = match function.overloads[0].returns {
+            Returns::Scalar(_) => format!("SELECT {};", function.example),
+            Returns::Record(_) | Returns::Table(_) => format!("SELECT * FROM {};", function.example),
+        };
+        let _ = writeln!(doc, "```sql\n{select}\n```");
     }
-    doc.push_str("\n## Aggregates\n\nArguments in brackets may be left out from the right; DataFusion applies the default shown, \
-                  Postgres has one aggregate per arity with the same default.\n");
+    doc.push_str(
+        "\n## Aggregates\n\nArguments in brackets may be left out from the right; DataFusion applies the default shown, \
+         Postgres has one aggregate per arity with the same default. The examples read a table of one row per user:\n\n\
+         ```sql\nCREATE TABLE users (is_treatment boolean, in_second boolean, converted boolean, revenue float8,\n\
+         \x20                   revenue_before float8, sessions float8, sessions_before float8);\n```\n\n\
+         `in_second` is the arm of a second, concurrent experiment. In DataFusion the result is a struct: \
+         `SELECT ab_ttest_agg(is_treatment, revenue)['p_value'] FROM users`.\n",
+    );
     for aggregate in AGGREGATES {
         let all = aggregate.params(aggregate.required.len() + aggregate.optional.len());
         let _ = writeln!(doc, "\n### {}\n", aggregate.name);
         let _ = writeln!(doc, "`{}`  ", call_syntax(aggregate.name, &all, Some(aggregate.required.len())));
         let _ = writeln!(doc, "returns {}  ", result(Returns::Record(aggregate.returns)));
         let _ = writeln!(doc, "{}; rows with NULLs are skipped.\n", aggregate.comment);
-        let _ = writeln!(doc, "```sql\n{}\n```", aggregate.example);
+        let _ = writeln!(doc, "```sql\nSELECT ({}).* FROM users;\n```", aggregate.example);
     }
     doc
 }
