@@ -14,6 +14,7 @@ pub mod cli;
 pub mod example;
 mod results;
 mod scalars;
+mod tables;
 
 use aggregates::{
     CupedAgg, InteractionAgg, MsprtAgg, RatioAgg, RatioCupedAgg, SeqTTestAgg, TTestAgg, TwoArmAggregate, ZTestAgg,
@@ -45,6 +46,7 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
 pub fn register_all(ctx: &SessionContext) {
     scalar_functions().into_iter().for_each(|udf| ctx.register_udf(udf));
     aggregate_functions().into_iter().for_each(|udaf| ctx.register_udaf(udaf));
+    tables::register(ctx);
 }
 
 pub(crate) fn doc_section() -> DocSection {

@@ -2,8 +2,7 @@
 //! `ScalarUDF`, with the names, arguments, defaults and answers of the Postgres extension.
 //! Arguments arrive as whole columns (constants are broadcast once per batch), are read per
 //! row through [`ab_core::catalog::Args`], and a NULL argument gives a NULL result, as
-//! `STRICT` does in SQL. The catalog's table functions (`ab_verdicts_*`) are Postgres only
-//! for now: DataFusion's table functions take constant arguments (README, "DataFusion").
+//! `STRICT` does in SQL. The catalog's table functions are tables.rs's.
 
 use crate::args::{invalid, plan_error, Column};
 use crate::results::{struct_type, to_struct_array};
@@ -32,7 +31,7 @@ pub fn data_type(ty: SqlType) -> DataType {
 }
 
 /// A parameter's default as a constant of its type.
-fn default_value(param: &Param) -> Option<ScalarValue> {
+pub fn default_value(param: &Param) -> Option<ScalarValue> {
     Some(match (param.default?, param.ty) {
         (DefaultValue::Float(v), _) => ScalarValue::Float64(Some(v)),
         (DefaultValue::Int(v), SqlType::Int4) => ScalarValue::Int32(Some(i32::try_from(v).ok()?)),
@@ -56,10 +55,16 @@ pub fn documentation(description: &str, syntax: String, params: &[Param]) -> Doc
 }
 
 /// One row of the argument columns.
-struct RowArgs<'a> {
+pub struct RowArgs<'a> {
     columns: &'a [Column],
     row: usize,
     params: &'static [Param],
+}
+
+impl<'a> RowArgs<'a> {
+    pub fn new(columns: &'a [Column], row: usize, params: &'static [Param]) -> Self {
+        Self { columns, row, params }
+    }
 }
 
 impl Args for RowArgs<'_> {

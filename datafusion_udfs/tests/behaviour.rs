@@ -47,6 +47,9 @@ async fn bad_input_errors_name_the_argument() {
         ("SELECT ab_bayes_prop(5, 0, 1, 10)", "n_c"),
         ("SELECT ab_quantile_test([1.0], [2.0], 1.5)", "q"),
         ("SELECT ab_contamination(['a', 'b'], ['x'])", "units"),
+        ("SELECT * FROM ab_verdicts_prop(10, 100, [12, 13], [100])", "n_t"),
+        ("SELECT * FROM ab_verdicts_mean(1.0, 1.0, 10, [1.0], [1.0, 2.0], [10])", "sd_t"),
+        ("SELECT * FROM ab_seq_verdicts_prop(10, 100, [12], [100], 0.05, 'two-sided', -1.0)", "tuning_n"),
     ];
     for (sql, argument) in cases {
         let message = error_of(&ctx, sql).await;

@@ -41,7 +41,9 @@ pub fn markdown() -> String {
          Every function below exists with these names, arguments, defaults and result columns in Postgres \
          (`CREATE EXTENSION pg_ab`) and in DataFusion (`ab-sql`, `ab_datafusion::register_all`). \
          Functions are `IMMUTABLE STRICT PARALLEL SAFE`; aggregates are `PARALLEL SAFE` and skip rows with NULLs. \
-         Bad input raises SQLSTATE 22023 naming the argument (docs/contract.md §4).\n\n## Functions\n",
+         Bad input raises SQLSTATE 22023 naming the argument (docs/contract.md §4). \
+         A composite result is a struct in DataFusion (`SELECT ab_ztest(120, 1000, 150, 1000)['p_value']`); \
+         a table function's arguments must be constants there.\n\n## Functions\n",
     );
     for function in FUNCTIONS {
         let _ = writeln!(doc, "\n### {}\n", function.name);

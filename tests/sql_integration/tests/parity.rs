@@ -214,14 +214,33 @@ fn every_catalog_function_exists_in_both_engines_and_gives_the_same_figures() {
         found.sort();
         assert_eq!(found, expected, "{}: Postgres declares other arguments, defaults or results than the catalog", function.name);
 
-        if function.overloads.iter().any(|o| matches!(o.returns, Returns::Table(_))) {
+        let returns = function.overloads[0].returns;
+        if let Returns::Table(record) = returns {
+            assert!(state.table_functions().contains_key(function.name), "{} is missing in DataFusion", function.name);
+            let sql = format!("SELECT * FROM {}", function.example);
+            let postgres = client.query(&sql, &[]).expect(function.example);
+            let batches = runtime.block_on(async { ctx.sql(&sql).await?.collect().await }).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let datafusion: Vec<(RecordBatch, usize)> = batches.iter().flat_map(|b| (0..b.num_rows()).map(move |row| (b.clone(), row))).collect();
+            assert_eq!(postgres.len(), datafusion.len(), "{sql}: the engines return other numbers of rows");
+            assert!(!postgres.is_empty(), "{sql}: no rows, so it compares nothing");
+            for (pg_row, (batch, row)) in postgres.iter().zip(&datafusion) {
+                let cells = record
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, _))| {
+                        let column = batch.column_by_name(name).unwrap_or_else(|| panic!("DataFusion lacks {name}"));
+                        (name.to_string(), postgres_cell(pg_row, i), arrow_cell(column, *row))
+                    })
+                    .collect();
+                compare(function.example, cells, &mut disagreements);
+            }
             continue;
         }
         let udf = state.scalar_functions().get(function.name).unwrap_or_else(|| panic!("{} is missing in DataFusion", function.name));
         let longest = function.overloads.iter().max_by_key(|o| o.params.len()).expect("an overload");
         assert_documented_arguments(function.name, udf.documentation(), longest.params);
 
-        let returns = function.overloads[0].returns;
         let datafusion = runtime.block_on(datafusion_value(&ctx, &format!("SELECT {}", function.example)));
         let cells = match returns {
             Returns::Record(record) => {
