@@ -27,7 +27,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature,
 };
 use std::fmt::Debug;
 use std::marker::PhantomData;
@@ -460,7 +460,7 @@ impl<T: TwoArmTest> TwoArmAggregate<T> {
         let description = format!("{}; rows with NULLs are skipped.", declared.comment);
         let documentation = crate::scalars::documentation(&description, syntax, &params);
         AggregateUDF::from(Self {
-            signature: Signature::user_defined(Volatility::Immutable),
+            signature: crate::scalars::signature(declared.arities().map(|arity| declared.params(arity))),
             documentation,
             test: PhantomData,
         })

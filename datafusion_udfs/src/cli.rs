@@ -103,8 +103,7 @@ async fn run_here(args: Args, out: &mut dyn Write) -> Result<(), Failure> {
 }
 
 /// A session with every pg_ab function, local or planned for a cluster. Locally, as in
-/// `datafusion-cli`, `information_schema.routines` lists them (`SHOW FUNCTIONS` also needs
-/// each function's parameters, which DataFusion reads from exact signatures: issue 28).
+/// `datafusion-cli`, `SHOW FUNCTIONS` and `information_schema` list them with their parameters.
 async fn context(cluster: Option<&str>) -> Result<SessionContext, Failure> {
     let ctx = match cluster {
         None => SessionContext::new_with_config(SessionConfig::new().with_information_schema(true)),

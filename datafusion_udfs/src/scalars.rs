@@ -8,10 +8,11 @@ use crate::args::{invalid, plan_error, Column};
 use crate::results::{struct_type, to_struct_array};
 use ab_core::catalog::{self, Args, DefaultValue, Function, Overload, Param, Returns, SqlType, Value};
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 use std::sync::Arc;
 
@@ -39,6 +40,14 @@ pub fn default_value(param: &Param) -> Option<ScalarValue> {
         (DefaultValue::Bool(v), _) => ScalarValue::Boolean(Some(v)),
         (DefaultValue::Text(v), _) => ScalarValue::Utf8(Some(v.to_owned())),
     })
+}
+
+/// `UserDefined` first, through which calls are coerced (`coerce_types`); then the exact types of
+/// every arity the catalog declares, which `information_schema.parameters` and `SHOW FUNCTIONS`
+/// list (they read a signature's example types).
+pub fn signature(arities: impl IntoIterator<Item = Vec<Param>>) -> Signature {
+    let exact = arities.into_iter().map(|params| TypeSignature::Exact(params.iter().map(|p| data_type(p.ty)).collect()));
+    Signature::one_of(std::iter::once(TypeSignature::UserDefined).chain(exact).collect(), Volatility::Immutable)
 }
 
 /// The documentation DataFusion shows (`SHOW FUNCTIONS`, `information_schema.routines`).
@@ -126,7 +135,8 @@ impl RowFunction {
         let syntax = function.overloads.iter().map(|o| catalog::reference::call_syntax(function.name, o.params, None)).collect::<Vec<_>>().join(" | ");
         let params = function.overloads.iter().max_by_key(|o| o.params.len()).map_or(&[][..], |o| o.params);
         let documentation = documentation(&function.description(), syntax, params);
-        ScalarUDF::from(Self { function, signature: Signature::user_defined(Volatility::Immutable), documentation })
+        let arities = function.overloads.iter().flat_map(|o| (o.required()..=o.params.len()).map(|arity| o.params[..arity].to_vec()));
+        ScalarUDF::from(Self { function, signature: signature(arities), documentation })
     }
 
     /// The overload a call of this many arguments means (overloads differ in arity: `ab_assign`).
@@ -150,9 +160,12 @@ impl ScalarUDFImpl for RowFunction {
         &self.signature
     }
 
+    /// The types as given: `invoke_with_args` casts each argument to its parameter's type. (Had
+    /// this returned the parameters' types, the exact signatures beside `UserDefined` would make
+    /// DataFusion refuse casts it does not take as lossless, such as an int8 literal to int4.)
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let overload = self.overload(arg_types)?;
-        Ok(overload.params[..arg_types.len()].iter().map(|p| data_type(p.ty)).collect())
+        self.overload(arg_types)?;
+        Ok(arg_types.to_vec())
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
@@ -166,7 +179,10 @@ impl ScalarUDFImpl for RowFunction {
         let rows = args.number_rows;
         let arg_types: Vec<DataType> = args.args.iter().map(|a| a.data_type()).collect();
         let overload = self.overload(&arg_types)?;
-        let mut columns: Vec<Column> = ColumnarValue::values_to_arrays(&args.args)?.into_iter().map(Column::new).collect();
+        let mut columns = Vec::with_capacity(overload.params.len());
+        for (array, param) in ColumnarValue::values_to_arrays(&args.args)?.iter().zip(overload.params) {
+            columns.push(Column::new(cast(array, &data_type(param.ty))?));
+        }
         for missing in &overload.params[columns.len()..] {
             let default = default_value(missing)
                 .ok_or_else(|| plan_error(format!("{}: {} is required", self.function.name, missing.name)))?;

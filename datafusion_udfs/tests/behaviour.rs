@@ -199,6 +199,26 @@ fn ab_sql_runs_files_and_fails_in_one_line() {
         "routine_name,function_type\nab_thompson_weights,SCALAR\nab_ttest,SCALAR\nab_ttest_agg,AGGREGATE\n"
     );
 
+    // SHOW FUNCTIONS lists each arity with its parameters and the catalog's description, as
+    // information_schema.parameters does for aggregates.
+    let output = Command::new(ab_sql).args(["--format", "json", "SHOW FUNCTIONS LIKE 'ab_ztest'"]).output().expect("run ab-sql");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(r#""parameters":["x_c","n_c","x_t","n_t","alpha","alternative"]"#), "{stdout}");
+    assert!(stdout.contains(r#""parameters":["x_c","n_c","x_t","n_t"]"#), "{stdout}");
+    assert!(stdout.contains("Two-proportion z-test from counts"), "{stdout}");
+    let output = Command::new(ab_sql)
+        .args(["--format", "csv", "SELECT rid, ordinal_position, parameter_name, data_type FROM information_schema.parameters
+                WHERE specific_name = 'ab_msprt_agg' AND parameter_mode = 'IN' ORDER BY rid, ordinal_position"])
+        .output()
+        .expect("run ab-sql");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "rid,ordinal_position,parameter_name,data_type\n0,1,is_treatment,Boolean\n0,2,value,Float64\n0,3,tau2,Float64\n\
+         1,1,is_treatment,Boolean\n1,2,value,Float64\n1,3,tau2,Float64\n1,4,alpha,Float64\n"
+    );
+
     let output = Command::new(ab_sql).arg("SELEC 1").output().expect("run ab-sql");
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1);
