@@ -18,36 +18,23 @@ const ALPHA_UNSAID: OptionalArg = OptionalArg { param: ALPHA.param, phrase: "" }
 const ALTERNATIVE_UNSAID: OptionalArg = OptionalArg { param: ALTERNATIVE.param, phrase: "" };
 const TUNING_N: OptionalArg = OptionalArg { param: optional("tuning_n", Float8, FloatDefault(DEFAULT_TUNING_N)), phrase: "" };
 
-static MOMENTS: AggregateState = AggregateState {
-    combine: "ab_ttest_agg_combine",
-    serialize: "ab_ttest_agg_serialize",
-    deserialize: "ab_ttest_agg_deserialize",
-    users: "ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg",
-};
-static PROPORTION: AggregateState = AggregateState {
-    combine: "ab_ztest_agg_combine",
-    serialize: "ab_ztest_agg_serialize",
-    deserialize: "ab_ztest_agg_deserialize",
-    users: "ab_ztest_agg",
-};
-static CO_MOMENTS: AggregateState = AggregateState {
-    combine: "ab_cuped_agg_combine",
-    serialize: "ab_cuped_agg_serialize",
-    deserialize: "ab_cuped_agg_deserialize",
-    users: "ab_cuped_agg and ab_ratio_agg",
-};
-static RATIO_CUPED_STATE: AggregateState = AggregateState {
-    combine: "ab_ratio_cuped_agg_combine",
-    serialize: "ab_ratio_cuped_agg_serialize",
-    deserialize: "ab_ratio_cuped_agg_deserialize",
-    users: "ab_ratio_cuped_agg",
-};
-static CELLS: AggregateState = AggregateState {
-    combine: "ab_interaction_agg_combine",
-    serialize: "ab_interaction_agg_serialize",
-    deserialize: "ab_interaction_agg_deserialize",
-    users: "ab_interaction_agg",
-};
+/// A state's support functions are named after the first aggregate that kept it.
+macro_rules! state {
+    ($first:literal, used by $users:literal) => {
+        AggregateState {
+            combine: concat!($first, "_combine"),
+            serialize: concat!($first, "_serialize"),
+            deserialize: concat!($first, "_deserialize"),
+            users: $users,
+        }
+    };
+}
+
+static MOMENTS: AggregateState = state!("ab_ttest_agg", used by "ab_ttest_agg, ab_msprt_agg and ab_seq_ttest_agg");
+static PROPORTION: AggregateState = state!("ab_ztest_agg", used by "ab_ztest_agg");
+static CO_MOMENTS: AggregateState = state!("ab_cuped_agg", used by "ab_cuped_agg and ab_ratio_agg");
+static RATIO_CUPED_STATE: AggregateState = state!("ab_ratio_cuped_agg", used by "ab_ratio_cuped_agg");
+static CELLS: AggregateState = state!("ab_interaction_agg", used by "ab_interaction_agg");
 
 /// Every aggregate, in the order of its SQL.
 pub static AGGREGATES: &[Aggregate] = &[
