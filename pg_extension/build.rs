@@ -2,7 +2,7 @@
 //! `extension_sql!` (types first, everything else after the functions pgrx declares), and one
 //! exported C function per overload that runs through the generic adapter (catalog.rs).
 
-use ab_core::catalog::{postgres, Symbol, FUNCTIONS};
+use ab_core::catalog::{postgres, Symbol, FUNCTIONS, RELEASE};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -13,6 +13,8 @@ fn raw_literal(text: &str) -> String {
 }
 
 fn main() {
+    let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    assert_eq!(version, RELEASE, "pg_ab's version must be the release ab_core::catalog describes");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let sql = format!(
         "::pgrx::extension_sql!(\n{},\n    name = \"result_types\",\n    bootstrap\n);\n\n::pgrx::extension_sql!(\n{},\n    name = \"catalog\",\n    finalize\n);\n",

@@ -5,7 +5,9 @@
 # waits for no other build, and the SQL does not depend on the profile).
 # pg_extension/sql/pg_ab--0.1.0.sql came from
 #   scripts/extension_sql_of.sh f05cf37 pg_extension/sql/pg_ab--0.1.0.sql
-# (the last commit of 2026-11-25: the extension as `make demo` installed it before 0.2.0).
+# (the last commit of 2026-11-25: the extension as `make demo` installed it before 0.2.0), and
+# pg_extension/sql/pg_ab--0.2.0.sql from 155c409 (the last 0.2.0, before the catalog rendered the
+# SQL; `cargo pgrx install` wrote the same file).
 # scripts/extension_upgrade_sql.py then drafts the upgrade script from the two install scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -46,8 +46,9 @@ step "build and install the pg_ab extension"
 # The files go into the system Postgres' directories, which root owns.
 as_root env "PATH=$PATH" "HOME=$HOME" cargo pgrx install --release --pg-config "$PG_CONFIG" -p pg_ab 2>&1 \
   | grep -vE '^\s*$' | tail -n 3
-# The install script of 0.1.0 too, for the upgrade test (cargo pgrx copies only upgrade scripts).
-as_root install -m 644 pg_extension/sql/pg_ab--0.1.0.sql "$("$PG_CONFIG" --sharedir)/extension/"
+# The install scripts of 0.1.0 and 0.2.0 too, for the upgrade tests (cargo pgrx copies only
+# upgrade scripts).
+as_root install -m 644 pg_extension/sql/pg_ab--0.1.0.sql pg_extension/sql/pg_ab--0.2.0.sql "$("$PG_CONFIG" --sharedir)/extension/"
 
 step "test tools: OpenFeature SDKs with their OFREP providers, schemathesis"
 # Pinned in requirements.txt and package-lock.json; a private venv (tests/.venv) and node_modules.

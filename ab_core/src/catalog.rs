@@ -23,6 +23,12 @@ pub use records::RECORDS;
 use crate::compare::{FieldKind, FieldValue, ResultRecord};
 use crate::Result;
 
+/// The release this catalog describes: the extension's version (pg_extension/build.rs checks
+/// it), installed fresh from [`postgres::functions_sql`] or reached from [`PREVIOUS_RELEASE`] by
+/// the generated `pg_extension/sql/pg_ab--0.2.0--0.3.0.sql` ([`postgres::upgrade_sql`]).
+pub const RELEASE: &str = "0.3.0";
+pub const PREVIOUS_RELEASE: &str = "0.2.0";
+
 /// The SQL type of an argument or of a scalar result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SqlType {
@@ -107,6 +113,9 @@ pub const fn optional(name: &'static str, ty: SqlType, default: DefaultValue) ->
 #[derive(Debug, PartialEq)]
 pub struct Record {
     pub name: &'static str,
+    /// The release that added it; `None`: released before the catalog, in 0.2.0 or earlier
+    /// (their SQL is frozen in pg_extension/sql/). Likewise for functions and aggregates.
+    pub added_in: Option<&'static str>,
     pub comment: &'static str,
     pub fields: &'static [(&'static str, FieldKind)],
 }
@@ -213,6 +222,7 @@ impl Overload {
 #[derive(Debug)]
 pub struct Function {
     pub name: &'static str,
+    pub added_in: Option<&'static str>,
     pub overloads: &'static [Overload],
     /// A call with constant arguments, for the reference and the engines' parity test.
     pub example: &'static str,
@@ -249,6 +259,7 @@ pub struct OptionalArg {
 #[derive(Debug)]
 pub struct Aggregate {
     pub name: &'static str,
+    pub added_in: Option<&'static str>,
     pub required: &'static [Param],
     pub optional: &'static [OptionalArg],
     pub returns: &'static Record,

@@ -6,6 +6,7 @@ use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
 use crate::error::{check_finite, check_open_unit, InvalidArgument, Result};
 use crate::moments::{CoMomentMatrix, CoMoments, Moments, Proportion, TwoGroups};
 
+pub mod margin;
 pub mod verdict;
 
 /// The settings every test takes: significance level and alternative.
@@ -254,7 +255,7 @@ impl WelchCore {
         let vn_c = control.var / control.n;
         let vn_t = treatment.var / treatment.n;
         let se2 = welch_variance(control, treatment);
-        let df = se2 * se2 / (vn_t * vn_t / (treatment.n - 1.0) + vn_c * vn_c / (control.n - 1.0));
+        let df = welch_df(se2, vn_c, control.n, vn_t, treatment.n);
         if !(se2 > 0.0 && se2.is_finite() && df.is_finite() && df > 0.0) {
             return Self { se2, t: None, df: None, p_value: None, critical: None, ci: None };
         }
@@ -270,6 +271,11 @@ impl WelchCore {
             ci: Some(settings.alternative.interval(diff, critical, se)),
         }
     }
+}
+
+/// Welch–Satterthwaite degrees of freedom of `se2 = vn_c + vn_t` (`vn = var / n` per arm).
+fn welch_df(se2: f64, vn_c: f64, n_c: f64, vn_t: f64, n_t: f64) -> f64 {
+    se2 * se2 / (vn_t * vn_t / (n_t - 1.0) + vn_c * vn_c / (n_c - 1.0))
 }
 
 /// The variance of the difference in means, `v_t/n_t + v_c/n_c`.

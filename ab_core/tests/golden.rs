@@ -1,6 +1,7 @@
 //! `ab_core` against the golden vectors (scipy, statsmodels and xxhash via
 //! `tests/golden/generate.py`), 1e-9 relative.
 
+use ab_core::catalog::{self, Args, Returns, Value as Output};
 use ab_core::compare::{self, FieldValue, ResultRecord, TestSettings};
 use ab_core::moments::{CoMomentMatrix, CoMoments, Moments, TwoGroups};
 use ab_core::planning::{self, Design, RatePair};
@@ -12,7 +13,11 @@ use serde_json::Value;
 /// A field of a result record by name, as `ab_core` names it for every engine.
 fn field_of<R: ResultRecord>(record: &R, name: &str) -> Actual {
     let Some(index) = R::RECORD.fields.iter().position(|(field, _)| *field == name) else { return Actual::Missing };
-    match record.values()[index] {
+    actual_of(record.values()[index])
+}
+
+fn actual_of(value: FieldValue) -> Actual {
+    match value {
         FieldValue::Float(v) => Actual::Float(v),
         FieldValue::Bool(v) => Actual::Bool(v),
         FieldValue::Int(v) => Actual::Int(v.map(i64::from)),
@@ -375,5 +380,54 @@ fn contamination_matches_set_counting() {
         let strings = |key: &str| case[key].as_array().expect("array").iter().map(|v| str_of(v).to_owned()).collect::<Vec<_>>();
         let actual = ab_core::contamination::contamination(&strings("units"), &strings("variants")).expect("valid").expect("rows");
         checker.record(name, &case["expected"], |field| field_of(&actual, field));
+    });
+}
+
+/// A case's arguments, read as the catalog's parameters declare them.
+struct JsonArgs<'a>(&'a [Value]);
+
+impl Args for JsonArgs<'_> {
+    fn float(&self, i: usize) -> f64 {
+        f64_of(&self.0[i])
+    }
+    fn int(&self, i: usize) -> i64 {
+        i64_of(&self.0[i])
+    }
+    fn int32(&self, i: usize) -> i32 {
+        i32::try_from(i64_of(&self.0[i])).expect("an int4 argument")
+    }
+    fn bool(&self, i: usize) -> bool {
+        self.0[i].as_bool().expect("a boolean argument")
+    }
+    fn text(&self, i: usize) -> &str {
+        str_of(&self.0[i])
+    }
+    fn floats(&self, i: usize) -> ab_core::Result<Vec<f64>> {
+        Ok(f64s_of(&self.0[i]))
+    }
+    fn ints(&self, i: usize) -> ab_core::Result<Vec<i64>> {
+        Ok(i64s_of(&self.0[i]))
+    }
+    fn texts(&self, i: usize) -> ab_core::Result<Vec<String>> {
+        Ok(self.0[i].as_array().expect("an array argument").iter().map(|v| str_of(v).to_owned()).collect())
+    }
+}
+
+/// The "catalog_calls" section: each case calls a catalog function by name with all its
+/// arguments, through the body every engine runs.
+#[test]
+fn catalog_calls_match_their_references() {
+    each_case("catalog_calls", |name, case, checker| {
+        let function = catalog::function(str_of(&case["function"])).unwrap_or_else(|| panic!("{name}: not in the catalog"));
+        let args = case["args"].as_array().expect("args");
+        let overload = function.overloads.iter().find(|o| o.params.len() == args.len()).expect("an overload taking every argument");
+        let Returns::Record(record) = overload.returns else { panic!("{name}: the section holds calls with a record result") };
+        let Output::Record(values) = (overload.body)(&JsonArgs(args)).unwrap_or_else(|e| panic!("{name}: {e}")) else {
+            panic!("{name}: no record")
+        };
+        checker.record(name, &case["expected"], |field| match record.fields.iter().position(|(f, _)| *f == field) {
+            Some(index) => actual_of(values[index]),
+            None => Actual::Missing,
+        });
     });
 }

@@ -381,3 +381,16 @@ async fn bayesian_sequential_and_capping_functions_match_their_references() {
     })
     .await;
 }
+
+/// The "catalog_calls" section: calls of catalog functions by name, field by field.
+#[tokio::test]
+async fn catalog_calls_match_their_references() {
+    let ctx = context();
+    let vectors = golden_vectors::load();
+    let mut checker = Checker::default();
+    for (index, case) in cases(&vectors, "catalog_calls").iter().enumerate() {
+        let batch = query(&ctx, &format!("SELECT {} AS r", golden_vectors::call_sql(case))).await;
+        checker.record(&case_name("catalog_calls", index, case), &case["expected"], |field| struct_field(batch.column(0), 0, field));
+    }
+    checker.finish("catalog_calls");
+}

@@ -22,7 +22,7 @@ import xxhash
 from scipy import optimize, special, stats
 from scipy.stats import mstats
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest, test_proportions_2indep
 
 RNG = np.random.default_rng(20261124)
 ALTERNATIVES = ["two-sided", "larger", "smaller"]
@@ -888,6 +888,67 @@ def hash_unit_arm(unit):
     return xxhash.xxh3_64_intdigest(f"contamination:{unit}".encode()) % 2 == 0
 
 
+def margin_decisions(low, high, bound, higher_is_better):
+    """docs/statistics.md, "Tests against a margin": the 1 - 2 alpha interval against the bound."""
+    if higher_is_better:
+        return {"non_inferior": bool(low > bound), "inferior": bool(high < bound)}
+    return {"non_inferior": bool(high < bound), "inferior": bool(low > bound)}
+
+
+def noninferiority_ztest_case(x_c, n_c, x_t, n_t, margin, alpha, higher_is_better):
+    """statsmodels' Wald test and interval of p_t - p_c with unpooled variances, against the bound."""
+    bound = -margin if higher_is_better else margin
+    test = test_proportions_2indep(x_t, n_t, x_c, n_c, value=bound, method="wald", compare="diff",
+                                   alternative="larger" if higher_is_better else "smaller")
+    low, high = (float(v) for v in confint_proportions_2indep(x_t, n_t, x_c, n_c, method="wald", compare="diff", alpha=2 * alpha))
+    expected = {"diff": num(x_t / n_t - x_c / n_c), "bound": bound, "statistic": num(test.statistic),
+                "df": None, "p_value": num(test.pvalue), "ci_low": num(low), "ci_high": num(high)}
+    expected.update(margin_decisions(low, high, bound, higher_is_better))
+    return {"function": "ab_noninferiority_ztest", "args": [x_c, n_c, x_t, n_t, margin, alpha, higher_is_better],
+            "expected": expected}
+
+
+def noninferiority_ttest_case(control, treatment, margin, alpha, higher_is_better):
+    """scipy's Welch test with the treatment's mean moved by the bound; the 1 - 2 alpha interval
+    with the Welch-Satterthwaite df and scipy's t quantile (the doc's formula)."""
+    (mean_c, sd_c, n_c), (mean_t, sd_t, n_t) = control, treatment
+    bound = -margin if higher_is_better else margin
+    test = stats.ttest_ind_from_stats(mean_t - bound, sd_t, n_t, mean_c, sd_c, n_c, equal_var=False,
+                                      alternative="greater" if higher_is_better else "less")
+    vn_c, vn_t = sd_c ** 2 / n_c, sd_t ** 2 / n_t
+    df = (vn_c + vn_t) ** 2 / (vn_t ** 2 / (n_t - 1) + vn_c ** 2 / (n_c - 1))
+    diff, half = mean_t - mean_c, stats.t.isf(alpha, df) * math.sqrt(vn_c + vn_t)
+    expected = {"diff": diff, "bound": bound, "statistic": num(test.statistic), "df": num(df),
+                "p_value": num(test.pvalue), "ci_low": diff - half, "ci_high": diff + half}
+    expected.update(margin_decisions(diff - half, diff + half, bound, higher_is_better))
+    return {"function": "ab_noninferiority_ttest",
+            "args": [mean_c, sd_c, n_c, mean_t, sd_t, n_t, margin, alpha, higher_is_better], "expected": expected}
+
+
+def catalog_call_cases():
+    """Calls of catalog functions by name with all their arguments, checked field by field in
+    every engine by a test that walks the catalog (ab_core/tests/golden.rs, golden_sql.rs,
+    datafusion_udfs/tests/golden.rs). Own generator, so other sections' draws do not move."""
+    rng = np.random.default_rng(20261203)
+    cases = []
+    for higher_is_better in (True, False):
+        for alpha in (0.05, 0.025):
+            for x_c, n_c, shift, margin in [(1200, 10000, -10, 0.01), (480, 4000, 40, 0.02), (30, 300, -25, 0.05),
+                                             (5, 60000, 0, 0.0001), (9000, 10000, 20, 0.01)]:
+                x_t = x_c + (shift if higher_is_better else -shift)
+                cases.append(noninferiority_ztest_case(x_c, n_c, x_t, n_c + 17, margin, alpha, higher_is_better))
+            for _ in range(4):
+                n_c, n_t = int(rng.integers(20, 5000)), int(rng.integers(20, 5000))
+                mean_c = float(rng.normal(50, 20))
+                sd_c, sd_t = float(rng.uniform(1, 30)), float(rng.uniform(1, 30))
+                margin = float(rng.uniform(0.5, 5))
+                mean_t = mean_c + float(rng.normal(0, margin))
+                cases.append(noninferiority_ttest_case((mean_c, sd_c, n_c), (mean_t, sd_t, n_t), margin, alpha, higher_is_better))
+    # Offset means: the difference of two means near 1e9 is exact in float64 on this grid.
+    cases.append(noninferiority_ttest_case((OFFSET + 0.5, 2.0, 1000), (OFFSET + 0.25, 2.5, 1200), 0.5, 0.05, True))
+    return cases
+
+
 def main():
     ss_mean, power_mean, mde_mean = mean_planning_cases()
     vectors = {
@@ -899,6 +960,7 @@ def main():
         "beta": beta_cases(), "bayes_prop": bayes_prop_cases(), "bayes_mean": bayes_mean_cases(), "thompson": thompson_cases(),
         "msprt": msprt_cases(), "winsorize": winsorize_cases(), "ratio": ratio_cases(), "interaction": interaction_cases(), "sequential_data": sequential_data_cases(), "quantile": quantile_cases(), "contamination": contamination_cases(),
         "ratio_cuped": ratio_cuped_cases(),
+        "catalog_calls": catalog_call_cases(),
     }
     path = Path(__file__).with_name("vectors.json")
     with path.open("w") as out:

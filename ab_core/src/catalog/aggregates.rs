@@ -39,6 +39,7 @@ static CELLS: AggregateState = state!("ab_interaction_agg", used by "ab_interact
 /// Every aggregate, in the order of its SQL.
 pub static AGGREGATES: &[Aggregate] = &[
     Aggregate {
+        added_in: None,
         name: "ab_ttest_agg",
         required: &[required("is_treatment", Bool), required("value", Float8)],
         optional: &[ALPHA, ALTERNATIVE],
@@ -51,6 +52,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &MOMENTS,
     },
     Aggregate {
+        added_in: None,
         name: "ab_ztest_agg",
         required: &[required("is_treatment", Bool), required("converted", Bool)],
         optional: &[ALPHA, ALTERNATIVE],
@@ -63,6 +65,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &PROPORTION,
     },
     Aggregate {
+        added_in: None,
         name: "ab_cuped_agg",
         required: &[required("is_treatment", Bool), required("value", Float8), required("covariate", Float8)],
         optional: &[ALPHA, ALTERNATIVE],
@@ -75,6 +78,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &CO_MOMENTS,
     },
     Aggregate {
+        added_in: None,
         name: "ab_ratio_agg",
         required: &[required("is_treatment", Bool), required("numerator", Float8), required("denominator", Float8)],
         optional: &[ALPHA_UNSAID, ALTERNATIVE_UNSAID],
@@ -87,6 +91,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &CO_MOMENTS,
     },
     Aggregate {
+        added_in: None,
         name: "ab_ratio_cuped_agg",
         required: &[
             required("is_treatment", Bool), required("numerator", Float8), required("denominator", Float8),
@@ -102,6 +107,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &RATIO_CUPED_STATE,
     },
     Aggregate {
+        added_in: None,
         name: "ab_interaction_agg",
         required: &[required("a_is_treatment", Bool), required("b_is_treatment", Bool), required("value", Float8)],
         optional: &[ALPHA_UNSAID, ALTERNATIVE],
@@ -114,6 +120,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &CELLS,
     },
     Aggregate {
+        added_in: None,
         name: "ab_msprt_agg",
         required: &[required("is_treatment", Bool), required("value", Float8), required("tau2", Float8)],
         optional: &[ALPHA_UNSAID],
@@ -126,6 +133,7 @@ pub static AGGREGATES: &[Aggregate] = &[
         state: &MOMENTS,
     },
     Aggregate {
+        added_in: None,
         name: "ab_seq_ttest_agg",
         required: &[required("is_treatment", Bool), required("value", Float8)],
         optional: &[ALPHA_UNSAID, TUNING_N],

@@ -1,11 +1,12 @@
 //! Every row and table function: its overloads, SQL comments, examples and the `ab_core`
 //! call behind each. Shared arguments (alpha, power, …) are declared once below.
 
-use super::records::{BAYES, CONTAMINATION, QUANTILE, SEQUENTIAL, SRM, TTEST, VERDICT_ROW, ZTEST};
+use super::records::{BAYES, CONTAMINATION, MARGIN, QUANTILE, SEQUENTIAL, SRM, TTEST, VERDICT_ROW, ZTEST};
 use super::DefaultValue::{Bool as BoolDefault, Float as FloatDefault, Int as IntDefault, Text as TextDefault};
 use super::SqlType::{Bool, Float8, Float8Array, Int4, Int8, Int8Array, Text, TextArray};
 use super::{optional, required, Args, Function, Overload, Param, Returns, Symbol, Value};
 use crate::compare::verdict::{verdicts, ArmSummary, Horizon, Scale};
+use crate::compare::margin::Margin;
 use crate::compare::{self, FieldValue, TestSettings, DEFAULT_ALPHA};
 use crate::planning::{self, Design, RatePair, DEFAULT_POWER};
 use crate::sequential::DEFAULT_TUNING_N;
@@ -18,12 +19,21 @@ const RELATIVE: Param = optional("relative", Bool, BoolDefault(true));
 const ALTERNATIVE: Param = optional("alternative", Text, TextDefault("two-sided"));
 const COMPARISONS: Param = optional("comparisons", Int4, IntDefault(1));
 const TUNING_N: Param = optional("tuning_n", Float8, FloatDefault(DEFAULT_TUNING_N));
+const HIGHER_IS_BETTER: Param = optional("higher_is_better", Bool, BoolDefault(true));
 
-/// A function of one overload through the generic adapter, whose C symbol is `<name>_wrapper`.
+/// A function of one overload through the generic adapter, whose C symbol is `<name>_wrapper`;
+/// `added in "x.y.z"` for one added after 0.2.0.
 macro_rules! function {
     ($name:literal, $comment:literal, example $example:literal, ($($param:expr),* $(,)?) -> $returns:expr, $body:expr) => {
+        function!($name, added in None, $comment, example $example, ($($param),*) -> $returns, $body)
+    };
+    ($name:literal, added in $release:literal, $comment:literal, example $example:literal, ($($param:expr),* $(,)?) -> $returns:expr, $body:expr) => {
+        function!($name, added in Some($release), $comment, example $example, ($($param),*) -> $returns, $body)
+    };
+    ($name:literal, added in $added_in:expr, $comment:literal, example $example:literal, ($($param:expr),* $(,)?) -> $returns:expr, $body:expr) => {
         Function {
             name: $name,
+            added_in: $added_in,
             example: $example,
             overloads: &[Overload {
                 params: &[$($param),*],
@@ -107,6 +117,7 @@ fn verdict_rows(scale: Scale, (control, treatments): (ArmSummary, Vec<ArmSummary
 pub static FUNCTIONS: &[Function] = &[
     // Assignment (docs/contract.md §2).
     Function {
+        added_in: None,
         name: "ab_hash",
         example: "ab_hash('user-1', 'checkout-redesign')",
         overloads: &[Overload {
@@ -118,6 +129,7 @@ pub static FUNCTIONS: &[Function] = &[
         }],
     },
     Function {
+        added_in: None,
         name: "ab_bucket",
         example: "ab_bucket('user-1', 'checkout-redesign', 100)",
         overloads: &[Overload {
@@ -129,6 +141,7 @@ pub static FUNCTIONS: &[Function] = &[
         }],
     },
     Function {
+        added_in: None,
         name: "ab_assign",
         example: "ab_assign('user-1', 'checkout-redesign', ARRAY['control', 'treatment'], ARRAY[0.5, 0.5])",
         overloads: &[
@@ -206,6 +219,25 @@ pub static FUNCTIONS: &[Function] = &[
         |a| {
             let (control, treatment) = ((a.float(0), a.float(1), a.int(2)), (a.float(3), a.float(4), a.int(5)));
             compare::ttest(control, treatment, settings(a, 6, 7)?).map(|r| Value::record(&r))
+        }),
+    // Tests against a margin (ab_core::compare::margin).
+    function!("ab_noninferiority_ztest", added in "0.3.0",
+        "Non-inferiority of a conversion rate by an absolute margin: one-sided Wald z-test of diff against -margin (+margin when lower is better), decided by the 1 - 2 alpha interval",
+        example "ab_noninferiority_ztest(1200, 10000, 1190, 10000, 0.01)",
+        (required("x_c", Int8), required("n_c", Int8), required("x_t", Int8), required("n_t", Int8), required("margin", Float8), ALPHA, HIGHER_IS_BETTER)
+            -> Returns::Record(&MARGIN),
+        |a| compare::margin::margin_ztest(a.int(0), a.int(1), a.int(2), a.int(3), Margin::new(a.float(4), a.float(5), a.bool(6))?)
+            .map(|r| Value::record(&r))),
+    function!("ab_noninferiority_ttest", added in "0.3.0",
+        "Non-inferiority of a mean by an absolute margin: one-sided Welch t-test of diff against -margin (+margin when lower is better), decided by the 1 - 2 alpha interval",
+        example "ab_noninferiority_ttest(10.0, 4.0, 5000, 9.9, 4.1, 5000, 0.5)",
+        (
+            required("mean_c", Float8), required("sd_c", Float8), required("n_c", Int8),
+            required("mean_t", Float8), required("sd_t", Float8), required("n_t", Int8), required("margin", Float8), ALPHA, HIGHER_IS_BETTER,
+        ) -> Returns::Record(&MARGIN),
+        |a| {
+            let (control, treatment) = ((a.float(0), a.float(1), a.int(2)), (a.float(3), a.float(4), a.int(5)));
+            compare::margin::margin_ttest(control, treatment, Margin::new(a.float(6), a.float(7), a.bool(8))?).map(|r| Value::record(&r))
         }),
     // One verdict per treatment (ab_core::compare::verdict).
     function!("ab_verdicts_prop",

@@ -1,9 +1,10 @@
 //! The catalog as Postgres SQL, which the extension's build script embeds with pgrx's
 //! `extension_sql!`: the composite types first ([`types_sql`], pgrx's `bootstrap`), and after
 //! every function pgrx itself declares (the aggregates' support functions), the catalog's
-//! functions, aggregates and comments ([`functions_sql`], pgrx's `finalize`).
+//! functions, aggregates and comments ([`functions_sql`], pgrx's `finalize`). The objects a
+//! release adds make its upgrade script ([`upgrade_sql`]).
 
-use super::{aggregate_states, Aggregate, Param, Returns, AGGREGATES, FUNCTIONS, RECORDS};
+use super::{aggregate_states, Aggregate, Param, Returns, AGGREGATES, FUNCTIONS, PREVIOUS_RELEASE, RECORDS, RELEASE};
 use std::fmt::Write;
 
 /// `'text'` with its quotes doubled.
@@ -41,15 +42,35 @@ fn returns(returns: Returns) -> String {
     }
 }
 
+/// Which objects to render: all of them, or those one release added.
+#[derive(Clone, Copy)]
+enum Objects {
+    All,
+    AddedIn(&'static str),
+}
+
+impl Objects {
+    fn take(self, added_in: Option<&str>) -> bool {
+        match self {
+            Self::All => true,
+            Self::AddedIn(release) => added_in == Some(release),
+        }
+    }
+}
+
 /// `CREATE TYPE` and `COMMENT ON TYPE` of every composite result.
 pub fn types_sql() -> String {
+    composite_types(Objects::All)
+}
+
+fn composite_types(objects: Objects) -> String {
     let mut sql = String::new();
-    for record in RECORDS {
+    for record in RECORDS.iter().filter(|r| objects.take(r.added_in)) {
         let fields: Vec<String> =
             record.fields.iter().map(|(name, kind)| format!("\"{name}\" {}", kind.sql_type().sql())).collect();
         let _ = writeln!(sql, "CREATE TYPE {} AS ({});", record.name, fields.join(", "));
     }
-    for record in RECORDS {
+    for record in RECORDS.iter().filter(|r| objects.take(r.added_in)) {
         let _ = writeln!(sql, "COMMENT ON TYPE {} IS {};", record.name, literal(record.comment));
     }
     sql
@@ -58,8 +79,26 @@ pub fn types_sql() -> String {
 /// Every function and aggregate of the catalog with its comments, and the comments on the
 /// support functions pgrx declares.
 pub fn functions_sql() -> String {
+    functions(Objects::All)
+}
+
+/// `pg_extension/sql/pg_ab--PREVIOUS_RELEASE--RELEASE.sql`: the types, functions and aggregates
+/// that [`RELEASE`] adds. A release that changes an existing object, or adds an aggregate (whose
+/// support functions pgrx declares), writes those statements in a script of its own; the
+/// gateway's extension_upgrade test finds any an upgraded database lacks.
+pub fn upgrade_sql() -> String {
+    let release = Objects::AddedIn(RELEASE);
+    format!(
+        "-- pg_ab {PREVIOUS_RELEASE} -> {RELEASE}, generated from the catalog (ab_core/src/catalog/) by\n\
+         -- `cargo run -p ab_core --example catalog_files`; do not edit by hand.\n{}{}",
+        composite_types(release),
+        functions(release)
+    )
+}
+
+fn functions(objects: Objects) -> String {
     let mut sql = String::new();
-    for function in FUNCTIONS {
+    for function in FUNCTIONS.iter().filter(|f| objects.take(f.added_in)) {
         for overload in function.overloads {
             let _ = writeln!(
                 sql,
@@ -72,8 +111,11 @@ pub fn functions_sql() -> String {
             let _ = writeln!(sql, "COMMENT ON FUNCTION {}{} IS {};", function.name, types(overload.params, false), literal(overload.comment));
         }
     }
-    for aggregate in AGGREGATES {
+    for aggregate in AGGREGATES.iter().filter(|a| objects.take(a.added_in)) {
         aggregate_sql(&mut sql, aggregate);
+    }
+    if matches!(objects, Objects::AddedIn(_)) {
+        return sql;
     }
     const PARALLEL: &str = " (parallel aggregation)";
     for state in aggregate_states() {

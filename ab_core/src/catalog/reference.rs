@@ -1,6 +1,6 @@
 //! `docs/functions.md`, the reference of every SQL function, generated from the catalog. The
-//! test `the_committed_reference_is_the_catalogs` fails when the committed file differs; write
-//! it again with `cargo run -p ab_core --example functions_reference > docs/functions.md`.
+//! test `generated_files.rs` fails when the committed file differs; write
+//! it again with `cargo run -p ab_core --example catalog_files`.
 
 use super::{Param, Record, Returns, AGGREGATES, FUNCTIONS};
 use std::fmt::Write;
@@ -37,7 +37,7 @@ pub fn markdown() -> String {
     let mut doc = String::from(
         "# pg_ab SQL reference\n\n\
          Generated from the catalog (`ab_core/src/catalog/`) by \
-         `cargo run -p ab_core --example functions_reference > docs/functions.md`; do not edit by hand.\n\
+         `cargo run -p ab_core --example catalog_files`; do not edit by hand.\n\
          Every function below exists with these names, arguments, defaults and result columns in Postgres \
          (`CREATE EXTENSION pg_ab`) and in DataFusion (`ab-sql`, `ab_datafusion::register_all`). \
          Functions are `IMMUTABLE STRICT PARALLEL SAFE`; aggregates are `PARALLEL SAFE` and skip rows with NULLs. \
@@ -47,6 +47,9 @@ pub fn markdown() -> String {
     );
     for function in FUNCTIONS {
         let _ = writeln!(doc, "\n### {}\n", function.name);
+        if let Some(release) = function.added_in {
+            let _ = writeln!(doc, "Added in {release}.\n");
+        }
         for overload in function.overloads {
             let _ = writeln!(doc, "`{}`  ", call_syntax(function.name, overload.params, None));
             let _ = writeln!(doc, "returns {}  ", result(overload.returns));
@@ -69,6 +72,9 @@ pub fn markdown() -> String {
     for aggregate in AGGREGATES {
         let all = aggregate.params(aggregate.required.len() + aggregate.optional.len());
         let _ = writeln!(doc, "\n### {}\n", aggregate.name);
+        if let Some(release) = aggregate.added_in {
+            let _ = writeln!(doc, "Added in {release}.\n");
+        }
         let _ = writeln!(doc, "`{}`  ", call_syntax(aggregate.name, &all, Some(aggregate.required.len())));
         let _ = writeln!(doc, "returns {}  ", result(Returns::Record(aggregate.returns)));
         let _ = writeln!(doc, "{}; rows with NULLs are skipped.\n", aggregate.comment);

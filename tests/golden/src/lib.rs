@@ -135,3 +135,25 @@ pub fn case_name(section: &str, index: usize, case: &Value) -> String {
         None => format!("{section}[{index}]"),
     }
 }
+
+/// A SQL literal of a case's argument, as both engines read it: numbers as written (a float
+/// keeps its decimal point, so it is parsed back to the same f64), booleans, quoted text and
+/// `ARRAY[…]` of those. The engine casts it to the parameter's type.
+pub fn sql_literal(value: &Value) -> String {
+    match value {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => format!("{:?}", f64_of(value)),
+        },
+        Value::Bool(b) => b.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        Value::Array(items) => format!("ARRAY[{}]", items.iter().map(sql_literal).collect::<Vec<_>>().join(", ")),
+        other => panic!("no SQL literal for {other}"),
+    }
+}
+
+/// A case of the "catalog_calls" section as a SQL call: `function(arg, …)`.
+pub fn call_sql(case: &Value) -> String {
+    let args = case["args"].as_array().unwrap_or_else(|| panic!("{case}: no args"));
+    format!("{}({})", str_of(&case["function"]), args.iter().map(sql_literal).collect::<Vec<_>>().join(", "))
+}

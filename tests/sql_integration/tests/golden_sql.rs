@@ -326,3 +326,12 @@ fn bayesian_sequential_and_capping_functions_match_their_references() {
         checker.float(name, "value", Some(row.get(0)), &case["expected"]);
     });
 }
+
+/// The "catalog_calls" section: calls of catalog functions by name, field by field.
+#[test]
+fn catalog_calls_match_their_references() {
+    each_case("catalog_calls", |client, name, case, checker| {
+        let row = query_one(client, &format!("SELECT ({}).*", golden_vectors::call_sql(case)), &[]);
+        checker.record(name, &case["expected"], |field| column(&row, field));
+    });
+}
