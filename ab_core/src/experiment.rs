@@ -407,7 +407,7 @@ impl ExperimentConfig {
         }
         if let Some(planning) = &self.planning {
             crate::planning::Design::new(planning.alpha, "two-sided", 1)?;
-            crate::error::check_open_unit("power", planning.power)?;
+            crate::planning::check_power(planning.power)?;
             crate::planning::RatePair::new(planning.baseline, planning.mde, planning.relative)?;
         }
         Ok(())

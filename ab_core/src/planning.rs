@@ -8,6 +8,21 @@ use crate::error::{check_at_least, check_open_unit, check_positive, InvalidArgum
 /// The power a plan aims at when none is given.
 pub const DEFAULT_POWER: f64 = 0.8;
 
+/// The smallest `alpha` the planning arithmetic takes: below the smallest normal double,
+/// alpha split among the comparisons and tails can round to 0, whose quantile is infinite.
+pub const MIN_ALPHA: f64 = f64::MIN_POSITIVE;
+/// The smallest `power`: below 2^-53, 1 − power rounds to 1, whose quantile is infinite.
+pub const MIN_POWER: f64 = f64::EPSILON / 2.0;
+
+/// `power` in [`MIN_POWER`, 1).
+pub fn check_power(power: f64) -> Result<f64> {
+    check_open_unit("power", power)?;
+    if power < MIN_POWER {
+        return Err(InvalidArgument::new("power", format!("must be at least {MIN_POWER:e}, got {power:e}")));
+    }
+    Ok(power)
+}
+
 /// What every planning function shares: alpha, power and how many comparisons split alpha.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Design {
@@ -17,8 +32,12 @@ pub struct Design {
 }
 
 impl Design {
+    /// `alpha` in [`MIN_ALPHA`, 1).
     pub fn new(alpha: f64, alternative: &str, comparisons: i32) -> Result<Self> {
         check_open_unit("alpha", alpha)?;
+        if alpha < MIN_ALPHA {
+            return Err(InvalidArgument::new("alpha", format!("must be at least {MIN_ALPHA:e}, got {alpha:e}")));
+        }
         if comparisons < 1 {
             return Err(InvalidArgument::new("comparisons", format!("must be at least 1, got {comparisons}")));
         }
@@ -66,7 +85,7 @@ impl RatePair {
 
 /// Units per variant to detect the rate change with the given power.
 pub fn sample_size_prop(rates: RatePair, power: f64, design: Design) -> Result<i64> {
-    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z_power = normal_isf(1.0 - check_power(power)?);
     let z = design.z_alpha() + z_power;
     ceil_to_count("mde", z * z * rates.variance_sum() / (rates.effect() * rates.effect()))
 }
@@ -75,7 +94,7 @@ pub fn sample_size_prop(rates: RatePair, power: f64, design: Design) -> Result<i
 pub fn sample_size_mean(sd: f64, mde: f64, power: f64, design: Design) -> Result<i64> {
     check_positive("sd", sd)?;
     let mde = check_nonzero_effect(mde)?;
-    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z_power = normal_isf(1.0 - check_power(power)?);
     let z = design.z_alpha() + z_power;
     ceil_to_count("mde", 2.0 * z * z * sd * sd / (mde * mde))
 }
@@ -122,7 +141,7 @@ const MAX_BISECTION_STEPS: usize = 1100;
 pub fn mde_prop(baseline: f64, n_per_variant: i64, power: f64, relative: bool, design: Design) -> Result<Option<f64>> {
     check_open_unit("baseline", baseline)?;
     let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
-    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z_power = normal_isf(1.0 - check_power(power)?);
     let z2 = (design.z_alpha() + z_power).powi(2);
     let base_var = baseline * (1.0 - baseline);
     // Positive while the target rate is too close to the baseline to be detected.
@@ -147,7 +166,7 @@ pub fn mde_prop(baseline: f64, n_per_variant: i64, power: f64, relative: bool, d
 pub fn mde_mean(sd: f64, n_per_variant: i64, power: f64, design: Design) -> Result<f64> {
     check_positive("sd", sd)?;
     let n = check_at_least("n_per_variant", n_per_variant, 1)? as f64;
-    let z_power = normal_isf(1.0 - check_open_unit("power", power)?);
+    let z_power = normal_isf(1.0 - check_power(power)?);
     Ok((design.z_alpha() + z_power) * sd * (2.0 / n).sqrt())
 }
 
@@ -167,5 +186,20 @@ pub fn duration_days(n_per_variant: i64, variants: i32, daily_traffic: f64, traf
         Ok(days as i32)
     } else {
         Err(InvalidArgument::new("daily_traffic", "is too small: the duration does not fit in int4"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alpha_and_power_below_their_bounds_are_bad_input_in_every_engine() {
+        assert!(Design::new(MIN_ALPHA, "two-sided", 1).is_ok());
+        assert_eq!(Design::new(MIN_ALPHA / 2.0, "two-sided", 1).unwrap_err().argument, "alpha");
+        assert_eq!(check_power(MIN_POWER), Ok(MIN_POWER));
+        assert_eq!(check_power(MIN_POWER / 2.0).unwrap_err().argument, "power");
+        let design = Design::new(0.05, "two-sided", 1).unwrap();
+        assert_eq!(sample_size_mean(1.0, 0.1, MIN_POWER / 2.0, design).unwrap_err().argument, "power");
     }
 }

@@ -8,23 +8,16 @@ use utoipa::ToSchema;
 use crate::auth::Admin;
 use crate::error::{ApiError, Json};
 
-/// The smallest `alpha` the planning arithmetic takes: below the smallest normal double,
-/// alpha split among the comparisons and tails can round to 0, whose quantile is infinite.
-pub const MIN_ALPHA: f64 = f64::MIN_POSITIVE;
-/// The smallest `power`: below 2^-53, 1 − power rounds to 1, whose quantile is infinite.
-pub const MIN_POWER: f64 = f64::EPSILON / 2.0;
+pub use ab_core::planning::{MIN_ALPHA, MIN_POWER};
 
-/// The bounds of `alpha` and `power` beyond `ab_core`'s (0, 1), the same for a sample size
-/// and an experiment's planning inputs (`within` is "planning."), and declared in the
-/// OpenAPI document.
+/// `ab_core`'s bounds of `alpha` and `power` ([`MIN_ALPHA`], [`MIN_POWER`], below 1), the
+/// same for a sample size and an experiment's planning inputs (`within` is "planning."), and
+/// declared in the OpenAPI document.
 pub fn check_design(alpha: f64, power: f64, within: &str) -> Result<(), ApiError> {
-    if alpha < MIN_ALPHA {
-        return Err(ApiError::invalid(&format!("{within}alpha"), format!("must be at least {MIN_ALPHA:e}, got {alpha:e}")));
-    }
-    if power < MIN_POWER {
-        return Err(ApiError::invalid(&format!("{within}power"), format!("must be at least {MIN_POWER:e}, got {power:e}")));
-    }
-    Ok(())
+    Design::new(alpha, "two-sided", 1)
+        .and_then(|_| ab_core::planning::check_power(power))
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid(&format!("{within}{}", e.argument), e.reason))
 }
 
 /// What to plan for, told apart by `metric`. Rules the schema cannot state answer 422: a
