@@ -4,6 +4,7 @@
 
 use crate::alternative::Alternative;
 use crate::compare::TestSettings;
+use crate::moments::codec::{Reader, Writer};
 use crate::moments::{GroupState, TwoGroups};
 use crate::Result;
 
@@ -18,9 +19,32 @@ pub struct TestState<S> {
     pub parameter: Option<f64>,
 }
 
-/// Bytes after the groups: a presence flag, alpha, the alternative's code, a presence flag
-/// and the parameter.
-const SETTINGS_LEN: usize = 19;
+/// The layout of [`TestState::to_bytes`], its first byte. A build reads only its own layout:
+/// during a rolling upgrade of a Ballista cluster, executors of two builds refuse each other's
+/// partial states with [`StateError::Format`] instead of misreading them. Raise it with any
+/// change to the layout (codec.rs, or the fields below).
+pub const STATE_FORMAT: u8 = 1;
+
+/// Why bytes are not a state this build can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateError {
+    /// Written by a build with another layout.
+    Format(u8),
+    /// Of the wrong length or with an impossible value.
+    Corrupt,
+}
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Format(found) => write!(
+                f,
+                "aggregate state of format {found}, this build reads format {STATE_FORMAT}: every process of a query must run the same pg_ab build"
+            ),
+            Self::Corrupt => write!(f, "corrupt aggregate state"),
+        }
+    }
+}
 
 impl<S: GroupState> TestState<S> {
     pub fn merge(&mut self, other: &Self) {
@@ -29,36 +53,52 @@ impl<S: GroupState> TestState<S> {
         self.parameter = self.parameter.or(other.parameter);
     }
 
+    /// [`STATE_FORMAT`], the groups ([`GroupState`]), then whether settings were given, alpha,
+    /// the alternative's code, whether a parameter was given, and the parameter.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = self.groups.to_bytes();
+        let mut out = Writer::with_capacity(1 + TwoGroups::<S>::ENCODED_LEN + 19);
+        out.u8(STATE_FORMAT);
+        self.groups.encode(&mut out);
         let settings = self.settings.unwrap_or_default();
-        bytes.push(u8::from(self.settings.is_some()));
-        bytes.extend_from_slice(&settings.alpha.to_le_bytes());
-        bytes.push(match settings.alternative {
+        out.u8(u8::from(self.settings.is_some()));
+        out.f64(settings.alpha);
+        out.u8(match settings.alternative {
             Alternative::TwoSided => 0,
             Alternative::Larger => 1,
             Alternative::Smaller => 2,
         });
-        bytes.push(u8::from(self.parameter.is_some()));
-        bytes.extend_from_slice(&self.parameter.unwrap_or_default().to_le_bytes());
-        bytes
+        out.u8(u8::from(self.parameter.is_some()));
+        out.f64(self.parameter.unwrap_or_default());
+        out.into_bytes()
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let split = bytes.len().checked_sub(SETTINGS_LEN)?;
-        let (groups, settings) = bytes.split_at(split);
-        let alternative = match settings[9] {
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, StateError> {
+        let mut input = Reader::new(bytes);
+        match input.u8() {
+            Some(STATE_FORMAT) => {}
+            Some(other) => return Err(StateError::Format(other)),
+            None => return Err(StateError::Corrupt),
+        }
+        Self::decode(input).ok_or(StateError::Corrupt)
+    }
+
+    fn decode(mut input: Reader<'_>) -> Option<Self> {
+        let groups = TwoGroups::decode(&mut input)?;
+        let has_settings = input.u8()? == 1;
+        let alpha = input.f64()?;
+        let alternative = match input.u8()? {
             0 => Alternative::TwoSided,
             1 => Alternative::Larger,
             2 => Alternative::Smaller,
             _ => return None,
         };
-        let alpha = f64::from_le_bytes(settings[1..9].try_into().ok()?);
-        let parameter = f64::from_le_bytes(settings[11..19].try_into().ok()?);
+        let has_parameter = input.u8()? == 1;
+        let parameter = input.f64()?;
+        input.finish()?;
         Some(Self {
-            groups: TwoGroups::from_bytes(groups)?,
-            settings: (settings[0] == 1).then_some(TestSettings { alpha, alternative }),
-            parameter: (settings[10] == 1).then_some(parameter),
+            groups,
+            settings: has_settings.then_some(TestSettings { alpha, alternative }),
+            parameter: has_parameter.then_some(parameter),
         })
     }
 }
@@ -97,14 +137,18 @@ mod tests {
         let mut state = TestState::<Moments>::default();
         state.groups.group_mut(true).push(3.0);
         state.groups.group_mut(false).push(1.0);
-        assert_eq!(TestState::<Moments>::from_bytes(&state.to_bytes()).map(|s| s.settings), Some(None));
+        assert_eq!(TestState::<Moments>::from_bytes(&state.to_bytes()).map(|s| s.settings), Ok(None));
         state.use_settings(0.01, "smaller").expect("valid settings");
         state.use_parameter(0.25, Ok).expect("valid parameter");
         let decoded = TestState::<Moments>::from_bytes(&state.to_bytes()).expect("decodes");
         assert_eq!(decoded.settings, state.settings);
         assert_eq!(decoded.parameter, Some(0.25));
         assert_eq!(decoded.groups, state.groups);
-        assert!(TestState::<Moments>::from_bytes(&state.to_bytes()[1..]).is_none());
+        assert_eq!(TestState::<Moments>::from_bytes(&state.to_bytes()[..40]).unwrap_err(), StateError::Corrupt);
+        let mut other_build = state.to_bytes();
+        other_build[0] = STATE_FORMAT + 1;
+        assert_eq!(TestState::<Moments>::from_bytes(&other_build).unwrap_err(), StateError::Format(STATE_FORMAT + 1));
+        assert!(TestState::<Moments>::from_bytes(&other_build).unwrap_err().to_string().contains("same pg_ab build"));
     }
 
     #[test]

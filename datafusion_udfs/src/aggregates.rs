@@ -23,7 +23,7 @@ use ab_core::error::check_finite;
 use ab_core::moments::{CellSums, CellTally, CoMomentMatrix, CoMoments, GroupState, Moments, Proportion, TwoGroups};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
@@ -441,7 +441,7 @@ fn has_nulls(columns: &[ArrayRef]) -> bool {
 }
 
 fn decode<T: TwoArmTest>(bytes: &[u8]) -> Result<TestState<T::State>> {
-    TestState::from_bytes(bytes).ok_or_else(|| plan_error(format!("{}: corrupt partial state", T::NAME)))
+    TestState::from_bytes(bytes).map_err(|e| DataFusionError::Execution(format!("{}: {e}", T::NAME)))
 }
 
 /// The aggregate UDF of one test.

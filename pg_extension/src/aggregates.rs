@@ -56,7 +56,7 @@ fn serialize<S: GroupState>(state: Internal) -> Vec<u8> {
 }
 
 fn deserialize<S: GroupState>(bytes: &[u8]) -> Internal {
-    let state = TestState::<S>::from_bytes(bytes).unwrap_or_else(|| error!("pg_ab: corrupt aggregate state"));
+    let state = TestState::<S>::from_bytes(bytes).unwrap_or_else(|e| error!("pg_ab: {e}"));
     Internal::new(state)
 }
 
