@@ -452,10 +452,11 @@ const DATA_DAYS: i32 = 10;
 const LAST_DAY_NOON: &str = "2026-03-10 12:00:00+00";
 const NEXT_DAY: &str = "2026-03-11";
 
-/// A tick whose clock is `as_of`, recomputing at most `days_per_tick` days per experiment.
-fn tick_at(db: &Database, as_of: &str, days_per_tick: i32) {
+/// A tick whose clock is `as_of`, recomputing at most `budget` (experiment, day) points of the
+/// daily series, for all experiments together.
+fn tick_at(db: &Database, as_of: &str, budget: i32) {
     db.connect()
-        .execute("SELECT ab.refresh_results('0 seconds', $1::text::timestamptz, $2)", &[&as_of, &days_per_tick])
+        .execute("SELECT ab.refresh_results('0 seconds', $1::text::timestamptz, $2)", &[&as_of, &budget])
         .unwrap();
 }
 
@@ -574,7 +575,8 @@ fn assert_points_are_the_units_by_then(db: &Database, experiment: &str) {
 
 /// Issue 32: a backfilled experiment (ten days of exposures and events arriving at once) gets
 /// a point per day of data, each the comparison of the units first exposed by the end of that
-/// day; at most days_per_tick days a tick (7 by default), the rest on the next. The last day's
+/// day; at most history_days_per_tick experiment-days a tick for all experiments together
+/// (the first experiment's ten days and four of the second's, then the rest). The last day's
 /// point is ab.results' row, for every kind of comparison (Holm over three arms, CUPED,
 /// sequential), since the same statement computes both.
 #[test]
@@ -600,9 +602,9 @@ fn a_backfilled_experiment_has_a_point_per_day_of_its_units_by_then() {
         .unwrap();
 
     let points = |db: &Database| db.rows("SELECT experiment_id, count(*) AS n FROM ab.results_daily GROUP BY 1 ORDER BY 1");
-    tick_at(&db, LAST_DAY_NOON, 7);
-    assert_eq!(points(&db), [json!({"experiment_id": "backfilled", "n": 2 * 7}), json!({"experiment_id": "shaped", "n": 4 * 7})]);
-    tick_at(&db, LAST_DAY_NOON, 7);
+    tick_at(&db, LAST_DAY_NOON, 14);
+    assert_eq!(points(&db), [json!({"experiment_id": "backfilled", "n": 2 * 10}), json!({"experiment_id": "shaped", "n": 4 * 4})]);
+    tick_at(&db, LAST_DAY_NOON, 14);
     assert_eq!(points(&db), [json!({"experiment_id": "backfilled", "n": 2 * 10}), json!({"experiment_id": "shaped", "n": 4 * 10})]);
     assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty(), "every day is done");
     assert_points_are_the_units_by_then(&db, "backfilled");
@@ -627,12 +629,12 @@ fn a_backfilled_experiment_has_a_point_per_day_of_its_units_by_then() {
 
     let error = db.connect().execute("SELECT ab.refresh_results('0 seconds', now(), 0)", &[]).unwrap_err();
     assert_eq!(error.code().map(|c| c.code()), Some("22023"), "{error}");
-    assert_eq!(error.as_db_error().unwrap().message(), "invalid days_per_tick: 0");
+    assert_eq!(error.as_db_error().unwrap().message(), "invalid history_days_per_tick: 0");
 }
 
 /// Issue 32: the series is the same whenever it is computed. A tick with nothing new leaves
 /// it; recomputing every day of the experiment gives the same rows; so does rebuilding it from
-/// nothing; and changes that land behind a sweep in progress (days_per_tick 3: new events of
+/// nothing; and changes that land behind a sweep in progress (a budget of 3: new events of
 /// users of the first days while the later days are being done) are swept next, so the series
 /// ends equal to one rebuilt from nothing.
 #[test]
@@ -640,9 +642,9 @@ fn recomputing_the_daily_series_changes_nothing() {
     let db = Database::fresh("daily_recompute");
     create(&db, &[config("backfilled", revenue_and_purchase(), "fixed")]);
     backfill(&db, "backfilled");
-    let until_done = |db: &Database, days_per_tick: i32| {
+    let until_done = |db: &Database, budget: i32| {
         for _ in 0..DATA_DAYS {
-            tick_at(db, LAST_DAY_NOON, days_per_tick);
+            tick_at(db, LAST_DAY_NOON, budget);
         }
         assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty());
     };
@@ -661,7 +663,7 @@ fn recomputing_the_daily_series_changes_nothing() {
     assert_same_series(&series(&db), &first, "recomputed");
 
     // From nothing.
-    db.connect().batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due VALUES ('backfilled', '-infinity')").unwrap();
+    db.connect().batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due VALUES ('backfilled', '-infinity', 0)").unwrap();
     until_done(&db, 7);
     assert_same_series(&series(&db), &first, "rebuilt");
 
@@ -687,7 +689,7 @@ fn recomputing_the_daily_series_changes_nothing() {
     let swept = series(&db);
     assert_ne!(swept[0]["rel_lift"], first[0]["rel_lift"], "the late purchases moved the first day");
     assert_points_are_the_units_by_then(&db, "backfilled");
-    db.connect().batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due VALUES ('backfilled', '-infinity')").unwrap();
+    db.connect().batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due VALUES ('backfilled', '-infinity', 0)").unwrap();
     until_done(&db, 7);
     assert_same_series(&series(&db), &swept, "swept during changes, then rebuilt");
 }
@@ -733,4 +735,106 @@ fn the_current_day_is_unsettled_until_it_ends() {
     tick_at(&db, &format!("{NEXT_DAY} 02:00:00+00"), 10);
     assert_eq!(unsettled(&db), [NEXT_DAY]);
     assert_eq!(db.rows("SELECT 1 FROM ab.results_daily WHERE day = '2026-03-10' AND settled").len(), 2);
+}
+
+/// 400 users of `experiment` (`<experiment>-<k>`) first exposed over `days` UTC days from
+/// FIRST_DAY + `first` (user k on day k % days, both arms every day), recorded `recorded_at`
+/// (each at its exposure when None, as a backfill); every third buys 10 + k % 13 half an hour
+/// after exposure, received when its exposure was recorded.
+fn exposed_over_days(db: &Database, experiment: &str, first: i32, days: i32, recorded_at: Option<&str>) {
+    let recorded = recorded_at.map_or("at".to_owned(), |at| format!("'{at}'::timestamptz"));
+    db.connect()
+        .batch_execute(&format!(
+            "WITH users AS (
+                 SELECT k, '{experiment}-' || k AS user_id, CASE WHEN (k / 10) % 2 = 0 THEN 'control' ELSE 'treatment' END AS variant_id,
+                        ('{FIRST_DAY}'::date + {first} + k % {days})::timestamp AT TIME ZONE 'UTC' + (k % 11) * interval '1 hour' AS at
+                 FROM generate_series(1, 400) k
+             ), exposed AS (
+                 INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at, recorded_at)
+                 SELECT '{experiment}', user_id, variant_id, at, {recorded} FROM users
+             )
+             INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT at + interval '30 minutes', user_id, 'purchase', 'p-' || user_id, jsonb_build_object('amount', 10 + k % 13),
+                    greatest(at + interval '30 minutes', {recorded})
+             FROM users WHERE k % 3 = 0"
+        ))
+        .unwrap();
+}
+
+/// Issue 32: the history's work per tick is bounded for all experiments together, whatever
+/// number of them changed: with a budget of 4, each tick recomputes at most 4 (experiment, day)
+/// points, the longest-waiting first (by the tick that queued them, then experiment and day),
+/// so no day waits behind days queued after it: the 26 days queued by the first tick are all
+/// done by its seventh (ceil(26 / 4)); a change behind p's sweep waits behind them, and an
+/// experiment queued later (n, whose name sorts first) waits behind that. ab.results is
+/// recomputed for every changed experiment at its own tick. The series ends equal to one
+/// rebuilt from nothing, and to the figures over the raw tables.
+#[test]
+fn a_tick_recomputes_at_most_its_budget_of_days_longest_waiting_first() {
+    let db = Database::fresh("daily_budget");
+    create(&db, &["p", "q", "r", "n"].map(|id| config(id, revenue_and_purchase(), "fixed")));
+    exposed_over_days(&db, "p", 0, 10, None);
+    exposed_over_days(&db, "q", 0, 10, None);
+    exposed_over_days(&db, "r", 4, 6, None);
+
+    // Ticks at noon of the last day plus 2, 4, 6, … seconds.
+    let at = |tick: i32| format!("2026-03-10 12:00:{:02}+00", 2 * tick);
+    let daily = |db: &Database| -> BTreeMap<String, String> {
+        db.rows("SELECT experiment_id || to_char(day, 'DD') AS point, computed_at::text AS at FROM ab.results_daily WHERE metric_id = 'purchase'")
+            .iter()
+            .map(|r| (r["point"].as_str().unwrap().to_owned(), r["at"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    // One tick with a budget of 4: the points it recomputed, and the experiments whose
+    // ab.results it recomputed.
+    let tick = |db: &Database, n: i32| -> (Vec<String>, Vec<String>) {
+        let (points, results) = (daily(db), computed_at(db));
+        tick_at(db, &at(n), 4);
+        let (points_after, results_after) = (daily(db), computed_at(db));
+        (
+            points_after.iter().filter(|(k, v)| points.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect(),
+            results_after.iter().filter(|(k, v)| results.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect(),
+        )
+    };
+
+    assert_eq!(tick(&db, 1), (vec!["p01".into(), "p02".into(), "p03".into(), "p04".into()], vec!["p".into(), "q".into(), "r".into()]));
+    // Purchases by some of p's users of the first day, behind its sweep: queued by tick 2.
+    db.connect()
+        .batch_execute(&format!(
+            "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT '{LAST_DAY_NOON}'::timestamptz, user_id, 'purchase', 'late-' || user_id, jsonb_build_object('amount', 40), '{}'::timestamptz
+             FROM ab.exposures WHERE experiment_id = 'p' AND first_exposed_at < '2026-03-02' AND split_part(user_id, '-', 2)::int % 7 = 0",
+            "2026-03-10 12:00:03+00"
+        ))
+        .unwrap();
+    assert_eq!(tick(&db, 2), (vec!["p05".into(), "p06".into(), "p07".into(), "p08".into()], vec!["p".into()]));
+    // A late backfill of n's last three days: queued by tick 3.
+    exposed_over_days(&db, "n", 7, 3, Some("2026-03-10 12:00:05+00"));
+    let expected: [&[&str]; 8] = [
+        &["p09", "p10", "q01", "q02"],
+        &["q03", "q04", "q05", "q06"],
+        &["q07", "q08", "q09", "q10"],
+        &["r05", "r06", "r07", "r08"],
+        &["p01", "p02", "r09", "r10"], // r, queued by tick 1, then p's second sweep, queued by tick 2
+        &["p03", "p04", "p05", "p06"],
+        &["p07", "p08", "p09", "p10"],
+        &["n08", "n09", "n10"], // queued by tick 3
+    ];
+    for (n, points) in (3..).zip(expected) {
+        let (recomputed, results) = tick(&db, n);
+        assert_eq!(recomputed, points, "tick {n}");
+        assert_eq!(results, if n == 3 { vec!["n".to_owned()] } else { vec![] }, "tick {n}: ab.results of the changed experiments");
+    }
+    assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty(), "every day is done");
+    assert_eq!(tick(&db, 11), (vec![], vec![]));
+
+    assert_points_are_the_units_by_then(&db, "p");
+    let swept = series(&db);
+    assert_eq!(swept.len(), 2 * (10 + 10 + 6 + 3));
+    db.connect()
+        .batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due SELECT id, '-infinity', 0 FROM ab.experiments")
+        .unwrap();
+    tick_at(&db, &at(12), 1000);
+    assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty());
+    assert_same_series(&series(&db), &swept, "swept within the budget, then rebuilt in one tick");
 }
