@@ -25,7 +25,7 @@
 -- computed within ceil((Q + 1) / budget) ticks. The default, 50, was measured on 100
 -- experiments of 30 days (4,500 users each, 2 metrics), all changed every tick by purchases of
 -- users of all their days (scripts/bench_daily_history.sh, load average 4-5, 5 ticks each):
--- 0009's tick took 2.3-2.9 s; a budget of 25 added nothing measurable, 50 added 5-19 %, 100
+-- 0009's tick took 2.2-2.9 s; a budget of 25 added nothing measurable, 50 added 5-19 %, 100
 -- 35 %, 200 67 %; at most 7 days of every changed experiment, as 0010 first did, added 300 %.
 -- A backfill of 90 days is drawn in 2 ticks when nothing else waits.
 
