@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i32, &str, &str)] =
         (7, "exposures_reference_by_statement", include_str!("../../sql/migrations/0007_exposures_reference_by_statement.sql")),
         (8, "partitions_by_utc_day", include_str!("../../sql/migrations/0008_partitions_by_utc_day.sql")),
         (9, "set_based_refresh", include_str!("../../sql/migrations/0009_set_based_refresh.sql")),
+        (10, "daily_series_by_data_day", include_str!("../../sql/migrations/0010_daily_series_by_data_day.sql")),
     ];
 
 pub fn parse_config(url: &str) -> anyhow::Result<tokio_postgres::Config> {

@@ -26,9 +26,10 @@ pub struct Results {
     /// ("sequential"); `chance_to_win` is the posterior probability that the treatment is better.
     #[schema(value_type = Vec<Object>)]
     pub comparisons: Vec<Value>,
-    /// Each comparison over time: its cumulative figures as of the last refresh of each UTC day
-    /// (ab.results_daily), ordered like `comparisons` (by metric, then treatment). The last point
-    /// of a current comparison is today's, the figures of `comparisons`.
+    /// Each comparison over time (ab.results_daily), ordered like `comparisons` (by metric, then
+    /// treatment): per UTC day of data, its figures over the users first exposed by the end of
+    /// that day. The last day's point counts every user, so it is `comparisons`' figures once
+    /// the tick has reached it; `settled` is false while that day is not over.
     pub daily: Vec<ComparisonSeries>,
     /// Users first exposed per variant and UTC day (ab.exposures_daily), variants in
     /// configuration order, days in order; a day without exposures is left out.
@@ -51,7 +52,8 @@ pub struct ComparisonSeries {
     /// The ab.results_daily rows of this comparison, oldest day first, without experiment_id,
     /// metric_id and treatment_id: `day` (the UTC date), then `units_control`, `rel_lift`,
     /// `rel_ci_low`, `p_value`, `significant`, `analysis`, `chance_to_win`, … meaning what
-    /// they mean in `comparisons`, and `computed_at`.
+    /// they mean in `comparisons`, `settled` (false while the day is not over: its figures so
+    /// far) and `computed_at`.
     #[schema(value_type = Vec<Object>)]
     pub points: Vec<Value>,
 }

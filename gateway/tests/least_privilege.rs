@@ -47,7 +47,7 @@ fn sqlstate(client: &mut Client, sql: &str) -> String {
 fn the_gateway_runs_as_a_non_superuser_role_and_the_analyst_only_reads() {
     let db = database_for_the_gateway_role();
     let output = db.cli(&["migrate"]);
-    assert!(output.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9]"), "{output}");
+    assert!(output.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"), "{output}");
     let role = &db.rows(
         "SELECT current_user AS name, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls,
                 (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ab') AS schema_owner

@@ -1,8 +1,9 @@
 //! Results that refresh only what changed (issue 20) and accumulate a daily history (issue 14):
 //! a tick recomputes the experiments whose rollups, exposures or configuration changed and
 //! leaves the others' rows as they were, yet the snapshots always equal a full recomputation;
-//! each tick writes today's point of every comparison; and peeking every day at a sequential
-//! experiment keeps its error rate, where peeking at a fixed-horizon one does not.
+//! the daily series has a point per UTC day of data, the comparison of the units first
+//! exposed by then, the same however often it is recomputed; and peeking every day at a
+//! sequential experiment keeps its error rate, where peeking at a fixed-horizon one does not.
 
 mod support;
 
@@ -61,16 +62,8 @@ fn purchases(db: &Database, prefix: &str, users: i32, step: i32, amount: f64) {
         .unwrap();
 }
 
-/// Refreshes the results and returns the UTC day of the refresh's own clock, the day its
-/// daily points are dated: a check that asked now() for "today" itself could fall on the other
-/// side of midnight (issue 25).
-fn refresh(db: &Database) -> String {
-    let mut client = db.connect();
-    let mut transaction = client.transaction().unwrap();
-    transaction.batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
-    let day = transaction.query_one("SELECT ((now() AT TIME ZONE 'UTC')::date)::text", &[]).unwrap().get(0);
-    transaction.commit().unwrap();
-    day
+fn refresh(db: &Database) {
+    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
 }
 
 /// When each experiment's ab.results rows were last computed.
@@ -152,7 +145,7 @@ fn a_tick_recomputes_only_the_experiments_that_changed() {
     db.connect()
         .batch_execute("UPDATE ab.experiments SET config = jsonb_set(config, '{planning}', '{\"baseline\": 0.3, \"mde\": 0.1, \"alpha\": 0.01}') WHERE id = 'quiet'")
         .unwrap();
-    let today = refresh(&db);
+    refresh(&db);
     assert_snapshots_are_current(&db);
     let third = computed_at(&db);
     assert_ne!(third["quiet"], second["quiet"]);
@@ -166,32 +159,24 @@ fn a_tick_recomputes_only_the_experiments_that_changed() {
     );
     assert!(daily.is_empty(), "{daily:?}");
 
-    // Today's point of every comparison; on a new day (simulated by moving the points a day
-    // back) a tick with nothing new carries every comparison into today unchanged, and new data
-    // change today's point only.
-    let points = "SELECT experiment_id, metric_id, treatment_id, day, units_treatment, rel_lift, p_value, significant FROM ab.results_daily";
-    assert_eq!(db.rows(&format!("{points} WHERE day = '{today}'")).len(), 4);
-    db.connect().batch_execute("UPDATE ab.results_daily SET day = day - 1").unwrap();
-    let today = refresh(&db);
-    let carried = db.rows(&format!(
-        "SELECT t.experiment_id FROM ab.results_daily t JOIN ab.results_daily y USING (experiment_id, metric_id, treatment_id)
-         WHERE t.day = '{today}' AND y.day = t.day - 1
-           AND (t.units_treatment, t.rel_lift, t.p_value) IS NOT DISTINCT FROM (y.units_treatment, y.rel_lift, y.p_value)",
-    ));
-    assert_eq!(carried.len(), 4, "{carried:?}");
-    let yesterday = db.rows(&format!("{points} WHERE day < '{today}' ORDER BY 1, 2, 3"));
+    // The daily series (0010): the point of the last day of data counts every unit, so it is
+    // the comparison of ab.results; new events change it.
+    let last_points = "SELECT d.experiment_id, d.metric_id, d.treatment_id, d.units_treatment, d.rel_lift, d.p_value
+                       FROM ab.results_daily d WHERE d.day = (SELECT max(day) FROM ab.exposures_daily x WHERE x.experiment_id = d.experiment_id)
+                       ORDER BY 1, 2, 3";
+    let now = "SELECT experiment_id, metric_id, treatment_id, units_treatment, rel_lift, p_value FROM ab.results ORDER BY 1, 2, 3";
+    assert!(close(&Value::Array(db.rows(last_points)), &Value::Array(db.rows(now))));
+    assert_eq!(db.rows(last_points).len(), 4);
+    let before = db.rows(last_points);
     purchases(&db, "b", 400, 5, 90.0);
-    let today = refresh(&db);
-    assert_eq!(db.rows(&format!("{points} WHERE day < '{today}' ORDER BY 1, 2, 3")), yesterday);
-    let busy_today = db.rows(&format!("{points} WHERE experiment_id = 'busy' AND metric_id = 'revenue' AND day = '{today}'"));
-    let busy_now = db.rows("SELECT rel_lift FROM ab.results WHERE experiment_id = 'busy' AND metric_id = 'revenue'");
-    assert_eq!(busy_today[0]["rel_lift"], busy_now[0]["rel_lift"]);
-    assert_ne!(busy_today[0]["rel_lift"], yesterday.iter().find(|r| r["experiment_id"] == "busy" && r["metric_id"] == "revenue").unwrap()["rel_lift"]);
+    refresh(&db);
+    assert!(close(&Value::Array(db.rows(last_points)), &Value::Array(db.rows(now))));
+    assert!(!close(&Value::Array(db.rows(last_points)), &Value::Array(before)));
 
     // A deleted experiment leaves no rows behind.
     db.connect().batch_execute("DELETE FROM ab.experiments WHERE id = 'busy'").unwrap();
     refresh(&db);
-    for table in ["ab.results", "ab.variant_metrics", "ab.srm", "ab.results_daily", "ab.exposures_daily"] {
+    for table in ["ab.results", "ab.variant_metrics", "ab.srm", "ab.results_daily", "ab.exposures_daily", "ab.results_daily_due"] {
         assert!(db.rows(&format!("SELECT 1 FROM {table} WHERE experiment_id = 'busy'")).is_empty(), "{table}");
     }
     assert_snapshots_are_current(&db);
@@ -457,4 +442,399 @@ fn a_set_based_tick_equals_the_per_experiment_computation() {
     let differences = differences_from_the_per_experiment_computation(&db);
     assert_eq!(differences.len(), 3, "{differences:?}");
     assert!(differences[0].starts_with("ab.results of e00, holm_p_value"), "{differences:?}");
+}
+
+/// The backfill's days, pinned: ten UTC days of data, 2026-03-01 … 2026-03-10, and ticks whose
+/// clock (`as_of`) is given, so nothing depends on when the test runs or the time zone.
+const FIRST_DAY: &str = "2026-03-01";
+const DATA_DAYS: i32 = 10;
+/// A tick's clock on the last day of data, after every exposure and event was recorded.
+const LAST_DAY_NOON: &str = "2026-03-10 12:00:00+00";
+const NEXT_DAY: &str = "2026-03-11";
+
+/// A tick whose clock is `as_of`, recomputing at most `budget` (experiment, day) points of the
+/// daily series, for all experiments together.
+fn tick_at(db: &Database, as_of: &str, budget: i32) {
+    db.connect()
+        .execute("SELECT ab.refresh_results('0 seconds', $1::text::timestamptz, $2)", &[&as_of, &budget])
+        .unwrap();
+}
+
+/// 2,000 users (table `backfilled`) of `experiment` spread over the ten days at once, as a
+/// backfill arrives: user k
+/// first exposed on day k % 10 at hour k % 11, to control or treatment by k / 10 (both arms
+/// every day), recorded at that moment. Every third buys 10 + k % 17 half an hour later; every
+/// seventh treatment user buys 5 more.
+fn backfill(db: &Database, experiment: &str) {
+    db.connect()
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS backfilled AS
+             SELECT k, 'u-{experiment}-' || k AS user_id, CASE WHEN (k / 10) % 2 = 0 THEN 'control' ELSE 'treatment' END AS variant_id,
+                    ('{FIRST_DAY}'::date + k % {DATA_DAYS})::timestamp AT TIME ZONE 'UTC' + (k % 11) * interval '1 hour' AS at
+             FROM generate_series(1, 2000) k;
+             INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at, recorded_at)
+             SELECT '{experiment}', user_id, variant_id, at, at FROM backfilled;
+             INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT at + interval '30 minutes', user_id, 'purchase', 'p-' || user_id, jsonb_build_object('amount', 10 + k % 17), at + interval '30 minutes'
+             FROM backfilled WHERE k % 3 = 0
+             UNION ALL
+             SELECT at + interval '40 minutes', user_id, 'purchase', 'q-' || user_id, jsonb_build_object('amount', 5), at + interval '40 minutes'
+             FROM backfilled WHERE variant_id = 'treatment' AND k % 7 = 0;"
+        ))
+        .unwrap();
+}
+
+/// ab.results_daily, computed_at left out (it says when, not what).
+fn series(db: &Database) -> Vec<Value> {
+    db.rows("SELECT * FROM ab.results_daily ORDER BY experiment_id, metric_id, treatment_id, day")
+        .into_iter()
+        .map(|mut row| {
+            row.as_object_mut().unwrap().remove("computed_at");
+            row
+        })
+        .collect()
+}
+
+/// Equal row by row (`close`).
+fn assert_same_series(a: &[Value], b: &[Value], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (a, b) in a.iter().zip(b) {
+        assert!(close(a, b), "{what}: {a} {b}");
+    }
+}
+
+/// Each day's figures computed independently of the tick, from the raw exposures and events
+/// through ab_ztest (purchase) and ab_ttest (revenue, each user's sum after exposure): only
+/// the users first exposed before the end of the day.
+fn expected_by_day(db: &Database, experiment: &str) -> Vec<Value> {
+    db.rows(&format!(
+        "WITH days AS (
+             SELECT DISTINCT (first_exposed_at AT TIME ZONE 'UTC')::date AS day FROM ab.exposures WHERE experiment_id = '{experiment}'
+         ), users AS (
+             SELECT d.day, x.user_id, x.variant_id = 'treatment' AS treated,
+                    count(e.*) > 0 AS converted, coalesce(sum((e.metrics->>'amount')::float8), 0) AS revenue
+             FROM days d
+             JOIN ab.exposures x ON x.experiment_id = '{experiment}' AND x.first_exposed_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+             LEFT JOIN ab.events e ON e.user_id = x.user_id AND e.event_type = 'purchase' AND e.event_time >= x.first_exposed_at
+             GROUP BY 1, 2, 3, x.variant_id
+         ), arms AS (
+             SELECT day,
+                    count(*) FILTER (WHERE NOT treated) AS n_c, count(*) FILTER (WHERE treated) AS n_t,
+                    count(*) FILTER (WHERE NOT treated AND converted) AS x_c, count(*) FILTER (WHERE treated AND converted) AS x_t,
+                    avg(revenue) FILTER (WHERE NOT treated) AS mean_c, avg(revenue) FILTER (WHERE treated) AS mean_t,
+                    stddev_samp(revenue) FILTER (WHERE NOT treated) AS sd_c, stddev_samp(revenue) FILTER (WHERE treated) AS sd_t
+             FROM users GROUP BY day
+         )
+         SELECT a.day::text AS day, a.n_c, a.n_t, z.rate_c, z.rate_t, z.diff AS purchase_diff, z.ci_low AS purchase_ci_low,
+                z.ci_high AS purchase_ci_high, t.mean_c, t.mean_t, t.diff AS revenue_diff, t.p_value AS revenue_p_value,
+                t.ci_low AS revenue_ci_low, t.ci_high AS revenue_ci_high, t.df AS revenue_df
+         FROM arms a, ab_ztest(a.x_c, a.n_c, a.x_t, a.n_t) z, ab_ttest(a.mean_c, a.sd_c, a.n_c, a.mean_t, a.sd_t, a.n_t) t
+         ORDER BY a.day"
+    ))
+}
+
+/// Equal, numbers to 1e-9 relative or 1e-12 absolute: the same aggregates over the same rows
+/// in another order (another cut, another plan) differ in the last bits, which a p-value far
+/// in the tail magnifies.
+fn close(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()) || (x - y).abs() <= 1e-12
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| close(x, y)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w))),
+        _ => a == b,
+    }
+}
+
+/// The point of each day equals the figures computed over only the users first exposed by
+/// then (`expected_by_day`), one point per day of data.
+fn assert_points_are_the_units_by_then(db: &Database, experiment: &str) {
+    let expected = expected_by_day(db, experiment);
+    assert_eq!(expected.len(), DATA_DAYS as usize);
+    for (metric, figures) in [
+        ("purchase", [("units_control", "n_c"), ("units_treatment", "n_t"), ("control_value", "rate_c"), ("treatment_value", "rate_t"),
+                      ("diff", "purchase_diff"), ("ci_low", "purchase_ci_low"), ("ci_high", "purchase_ci_high")].as_slice()),
+        ("revenue", [("units_control", "n_c"), ("units_treatment", "n_t"), ("control_value", "mean_c"), ("treatment_value", "mean_t"),
+                     ("diff", "revenue_diff"), ("p_value", "revenue_p_value"), ("holm_p_value", "revenue_p_value"),
+                     ("ci_low", "revenue_ci_low"), ("ci_high", "revenue_ci_high")].as_slice()),
+    ] {
+        let points = db.rows(&format!(
+            "SELECT * FROM ab.results_daily WHERE experiment_id = '{experiment}' AND metric_id = '{metric}' ORDER BY day"
+        ));
+        let days: Vec<&Value> = points.iter().map(|p| &p["day"]).collect();
+        assert_eq!(days, expected.iter().map(|e| &e["day"]).collect::<Vec<_>>(), "{metric}: a point per day of data");
+        for (point, expected) in points.iter().zip(&expected) {
+            for (column, figure) in figures {
+                assert!(close(&point[*column], &expected[*figure]), "{metric} {} {column}: {} stored, {} expected", point["day"], point[*column], expected[*figure]);
+            }
+        }
+    }
+}
+
+/// Issue 32: a backfilled experiment (ten days of exposures and events arriving at once) gets
+/// a point per day of data, each the comparison of the units first exposed by the end of that
+/// day; at most history_days_per_tick experiment-days a tick for all experiments together
+/// (the first experiment's ten days and four of the second's, then the rest). The last day's
+/// point is ab.results' row, for every kind of comparison (Holm over three arms, CUPED,
+/// sequential), since the same statement computes both.
+#[test]
+fn a_backfilled_experiment_has_a_point_per_day_of_its_units_by_then() {
+    let db = Database::fresh("daily_backfill");
+    let three_arms = json!([{"id": "control", "weight": 0.4, "is_control": true}, {"id": "treatment", "weight": 0.3}, {"id": "b", "weight": 0.3}]);
+    let mut shaped = config("shaped", json!([
+        {"id": "purchase", "kind": "conversion", "event_type": "purchase"},
+        {"id": "revenue", "kind": "continuous", "event_type": "purchase", "field": "amount", "covariate_days": 7},
+    ]), "sequential");
+    shaped["variants"] = three_arms;
+    create(&db, &[config("backfilled", revenue_and_purchase(), "fixed"), shaped]);
+    backfill(&db, "backfilled");
+    // The shaped experiment: a third arm, and purchases before exposure (the covariate).
+    db.connect()
+        .batch_execute(
+            "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at, recorded_at)
+             SELECT 'shaped', user_id, (ARRAY['control', 'treatment', 'b'])[1 + k % 3], at, at FROM backfilled;
+             INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT at - interval '2 days', user_id, 'purchase', 'pre-' || user_id, jsonb_build_object('amount', 3 + k % 5), at
+             FROM backfilled WHERE k % 4 = 0;",
+        )
+        .unwrap();
+
+    let points = |db: &Database| db.rows("SELECT experiment_id, count(*) AS n FROM ab.results_daily GROUP BY 1 ORDER BY 1");
+    tick_at(&db, LAST_DAY_NOON, 14);
+    assert_eq!(points(&db), [json!({"experiment_id": "backfilled", "n": 2 * 10}), json!({"experiment_id": "shaped", "n": 4 * 4})]);
+    tick_at(&db, LAST_DAY_NOON, 14);
+    assert_eq!(points(&db), [json!({"experiment_id": "backfilled", "n": 2 * 10}), json!({"experiment_id": "shaped", "n": 4 * 10})]);
+    assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty(), "every day is done");
+    assert_points_are_the_units_by_then(&db, "backfilled");
+
+    let last_day = db.rows(
+        "SELECT r.* FROM ab.results r ORDER BY experiment_id, metric_id, treatment_id",
+    );
+    let last_points = db.rows(&format!(
+        "SELECT * FROM ab.results_daily WHERE day = '{FIRST_DAY}'::date + {DATA_DAYS} - 1 ORDER BY experiment_id, metric_id, treatment_id"
+    ));
+    assert_eq!(last_day.len(), 2 + 4);
+    for (now, point) in last_day.iter().zip(&last_points) {
+        for (column, value) in point.as_object().unwrap() {
+            if !["day", "computed_at", "settled"].contains(&column.as_str()) {
+                assert!(close(value, &now[column]), "{column}: {value} on the last day, {} in ab.results", now[column]);
+            }
+        }
+    }
+    let shaped = db.rows("SELECT * FROM ab.results WHERE experiment_id = 'shaped' AND metric_id = 'revenue' AND treatment_id = 'b'");
+    assert!(shaped[0]["cuped_diff"].is_number() && shaped[0]["test"] == "ab_seq_verdicts_mean", "{shaped:?}");
+    assert!(!db.rows("SELECT 1 FROM ab.results_daily WHERE experiment_id = 'shaped' AND holm_p_value > p_value").is_empty(), "Holm in the points");
+
+    let error = db.connect().execute("SELECT ab.refresh_results('0 seconds', now(), 0)", &[]).unwrap_err();
+    assert_eq!(error.code().map(|c| c.code()), Some("22023"), "{error}");
+    assert_eq!(error.as_db_error().unwrap().message(), "invalid history_days_per_tick: 0");
+}
+
+/// Issue 32: the series is the same whenever it is computed. A tick with nothing new leaves
+/// it; recomputing every day of the experiment gives the same rows; so does rebuilding it from
+/// nothing; and changes that land behind a sweep in progress (a budget of 3: new events of
+/// users of the first days while the later days are being done) are swept next, so the series
+/// ends equal to one rebuilt from nothing.
+#[test]
+fn recomputing_the_daily_series_changes_nothing() {
+    let db = Database::fresh("daily_recompute");
+    create(&db, &[config("backfilled", revenue_and_purchase(), "fixed")]);
+    backfill(&db, "backfilled");
+    let until_done = |db: &Database, budget: i32| {
+        for _ in 0..DATA_DAYS {
+            tick_at(db, LAST_DAY_NOON, budget);
+        }
+        assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty());
+    };
+    until_done(&db, 7);
+    let first = series(&db);
+    assert_eq!(first.len(), 2 * DATA_DAYS as usize);
+    let computed_at = db.rows("SELECT computed_at FROM ab.results_daily ORDER BY metric_id, day");
+
+    tick_at(&db, LAST_DAY_NOON, 7);
+    assert_eq!(db.rows("SELECT computed_at FROM ab.results_daily ORDER BY metric_id, day"), computed_at, "nothing new, nothing recomputed");
+
+    // Every day marked changed (as a configuration change does).
+    db.connect().batch_execute("INSERT INTO ab.results_dirty (experiment_id) VALUES ('backfilled')").unwrap();
+    until_done(&db, 7);
+    assert_ne!(db.rows("SELECT computed_at FROM ab.results_daily ORDER BY metric_id, day"), computed_at, "recomputed");
+    assert_same_series(&series(&db), &first, "recomputed");
+
+    // From nothing.
+    db.connect().batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due VALUES ('backfilled', '-infinity', 0)").unwrap();
+    until_done(&db, 7);
+    assert_same_series(&series(&db), &first, "rebuilt");
+
+    // Later purchases of users of the first day, during a sweep three days a tick.
+    db.connect().batch_execute("INSERT INTO ab.results_dirty (experiment_id) VALUES ('backfilled')").unwrap();
+    tick_at(&db, LAST_DAY_NOON, 3);
+    db.connect()
+        .batch_execute(&format!(
+            "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT '{LAST_DAY_NOON}'::timestamptz, user_id, 'purchase', 'late-' || user_id, jsonb_build_object('amount', 40),
+                    '{LAST_DAY_NOON}'::timestamptz + interval '1 second'
+             FROM backfilled WHERE k % {DATA_DAYS} = 0 AND k % 7 = 0"
+        ))
+        .unwrap();
+    let one_second_later = "2026-03-10 12:00:02+00";
+    tick_at(&db, one_second_later, 3);
+    let due = db.rows("SELECT from_day::text, again_from::text FROM ab.results_daily_due");
+    assert_eq!(due, [json!({"from_day": "2026-03-07", "again_from": "2026-03-01"})], "the sweep goes on; the first days wait for the next");
+    for _ in 0..DATA_DAYS {
+        tick_at(&db, one_second_later, 3);
+    }
+    assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty());
+    let swept = series(&db);
+    assert_ne!(swept[0]["rel_lift"], first[0]["rel_lift"], "the late purchases moved the first day");
+    assert_points_are_the_units_by_then(&db, "backfilled");
+    db.connect().batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due VALUES ('backfilled', '-infinity', 0)").unwrap();
+    until_done(&db, 7);
+    assert_same_series(&series(&db), &swept, "swept during changes, then rebuilt");
+}
+
+/// Issue 32: a day is settled once it has ended before the rollups' watermark (the tick's
+/// clock minus settle): the point of the current UTC day is not, and becomes settled at the
+/// first tick after midnight, with its figures as they were; a new day's point starts unsettled.
+#[test]
+fn the_current_day_is_unsettled_until_it_ends() {
+    let db = Database::fresh("daily_settled");
+    create(&db, &[config("backfilled", revenue_and_purchase(), "fixed")]);
+    backfill(&db, "backfilled");
+    let unsettled = |db: &Database| -> Vec<String> {
+        db.rows("SELECT DISTINCT day::text AS day FROM ab.results_daily WHERE NOT settled ORDER BY 1")
+            .iter()
+            .map(|r| r["day"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    tick_at(&db, LAST_DAY_NOON, 10);
+    assert_eq!(unsettled(&db), ["2026-03-10"], "only the current day");
+    let before = series(&db);
+
+    // A second before midnight, then just after it.
+    tick_at(&db, "2026-03-10 23:59:59+00", 10);
+    assert_eq!(unsettled(&db), ["2026-03-10"]);
+    tick_at(&db, &format!("{NEXT_DAY} 00:00:00+00"), 10);
+    assert_eq!(unsettled(&db), Vec::<String>::new(), "the day has ended");
+    let after = series(&db);
+    for (before, after) in before.iter().zip(&after) {
+        let mut before = before.clone();
+        before["settled"] = json!(true);
+        assert_eq!(&before, after, "settled as it was");
+    }
+
+    // The next day's first users: its point is unsettled; the day before stays settled.
+    db.connect()
+        .batch_execute(&format!(
+            "INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at, recorded_at)
+             SELECT 'backfilled', 'next-' || k, CASE WHEN k % 2 = 0 THEN 'control' ELSE 'treatment' END, '{NEXT_DAY} 01:00+00', '{NEXT_DAY} 01:00+00'
+             FROM generate_series(1, 50) k"
+        ))
+        .unwrap();
+    tick_at(&db, &format!("{NEXT_DAY} 02:00:00+00"), 10);
+    assert_eq!(unsettled(&db), [NEXT_DAY]);
+    assert_eq!(db.rows("SELECT 1 FROM ab.results_daily WHERE day = '2026-03-10' AND settled").len(), 2);
+}
+
+/// 400 users of `experiment` (`<experiment>-<k>`) first exposed over `days` UTC days from
+/// FIRST_DAY + `first` (user k on day k % days, both arms every day), recorded `recorded_at`
+/// (each at its exposure when None, as a backfill); every third buys 10 + k % 13 half an hour
+/// after exposure, received when its exposure was recorded.
+fn exposed_over_days(db: &Database, experiment: &str, first: i32, days: i32, recorded_at: Option<&str>) {
+    let recorded = recorded_at.map_or("at".to_owned(), |at| format!("'{at}'::timestamptz"));
+    db.connect()
+        .batch_execute(&format!(
+            "WITH users AS (
+                 SELECT k, '{experiment}-' || k AS user_id, CASE WHEN (k / 10) % 2 = 0 THEN 'control' ELSE 'treatment' END AS variant_id,
+                        ('{FIRST_DAY}'::date + {first} + k % {days})::timestamp AT TIME ZONE 'UTC' + (k % 11) * interval '1 hour' AS at
+                 FROM generate_series(1, 400) k
+             ), exposed AS (
+                 INSERT INTO ab.exposures (experiment_id, user_id, variant_id, first_exposed_at, recorded_at)
+                 SELECT '{experiment}', user_id, variant_id, at, {recorded} FROM users
+             )
+             INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT at + interval '30 minutes', user_id, 'purchase', 'p-' || user_id, jsonb_build_object('amount', 10 + k % 13),
+                    greatest(at + interval '30 minutes', {recorded})
+             FROM users WHERE k % 3 = 0"
+        ))
+        .unwrap();
+}
+
+/// Issue 32: the history's work per tick is bounded for all experiments together, whatever
+/// number of them changed: with a budget of 4, each tick recomputes at most 4 (experiment, day)
+/// points, the longest-waiting first (by the tick that queued them, then experiment and day),
+/// so no day waits behind days queued after it: the 26 days queued by the first tick are all
+/// done by its seventh (ceil(26 / 4)); a change behind p's sweep waits behind them, and an
+/// experiment queued later (n, whose name sorts first) waits behind that. ab.results is
+/// recomputed for every changed experiment at its own tick. The series ends equal to one
+/// rebuilt from nothing, and to the figures over the raw tables.
+#[test]
+fn a_tick_recomputes_at_most_its_budget_of_days_longest_waiting_first() {
+    let db = Database::fresh("daily_budget");
+    create(&db, &["p", "q", "r", "n"].map(|id| config(id, revenue_and_purchase(), "fixed")));
+    exposed_over_days(&db, "p", 0, 10, None);
+    exposed_over_days(&db, "q", 0, 10, None);
+    exposed_over_days(&db, "r", 4, 6, None);
+
+    // Ticks at noon of the last day plus 2, 4, 6, … seconds.
+    let at = |tick: i32| format!("2026-03-10 12:00:{:02}+00", 2 * tick);
+    let daily = |db: &Database| -> BTreeMap<String, String> {
+        db.rows("SELECT experiment_id || to_char(day, 'DD') AS point, computed_at::text AS at FROM ab.results_daily WHERE metric_id = 'purchase'")
+            .iter()
+            .map(|r| (r["point"].as_str().unwrap().to_owned(), r["at"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    // One tick with a budget of 4: the points it recomputed, and the experiments whose
+    // ab.results it recomputed.
+    let tick = |db: &Database, n: i32| -> (Vec<String>, Vec<String>) {
+        let (points, results) = (daily(db), computed_at(db));
+        tick_at(db, &at(n), 4);
+        let (points_after, results_after) = (daily(db), computed_at(db));
+        (
+            points_after.iter().filter(|(k, v)| points.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect(),
+            results_after.iter().filter(|(k, v)| results.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect(),
+        )
+    };
+
+    assert_eq!(tick(&db, 1), (vec!["p01".into(), "p02".into(), "p03".into(), "p04".into()], vec!["p".into(), "q".into(), "r".into()]));
+    // Purchases by some of p's users of the first day, behind its sweep: queued by tick 2.
+    db.connect()
+        .batch_execute(&format!(
+            "INSERT INTO ab.events (event_time, user_id, event_type, dedup_key, metrics, received_at)
+             SELECT '{LAST_DAY_NOON}'::timestamptz, user_id, 'purchase', 'late-' || user_id, jsonb_build_object('amount', 40), '{}'::timestamptz
+             FROM ab.exposures WHERE experiment_id = 'p' AND first_exposed_at < '2026-03-02' AND split_part(user_id, '-', 2)::int % 7 = 0",
+            "2026-03-10 12:00:03+00"
+        ))
+        .unwrap();
+    assert_eq!(tick(&db, 2), (vec!["p05".into(), "p06".into(), "p07".into(), "p08".into()], vec!["p".into()]));
+    // A late backfill of n's last three days: queued by tick 3.
+    exposed_over_days(&db, "n", 7, 3, Some("2026-03-10 12:00:05+00"));
+    let expected: [&[&str]; 8] = [
+        &["p09", "p10", "q01", "q02"],
+        &["q03", "q04", "q05", "q06"],
+        &["q07", "q08", "q09", "q10"],
+        &["r05", "r06", "r07", "r08"],
+        &["p01", "p02", "r09", "r10"], // r, queued by tick 1, then p's second sweep, queued by tick 2
+        &["p03", "p04", "p05", "p06"],
+        &["p07", "p08", "p09", "p10"],
+        &["n08", "n09", "n10"], // queued by tick 3
+    ];
+    for (n, points) in (3..).zip(expected) {
+        let (recomputed, results) = tick(&db, n);
+        assert_eq!(recomputed, points, "tick {n}");
+        assert_eq!(results, if n == 3 { vec!["n".to_owned()] } else { vec![] }, "tick {n}: ab.results of the changed experiments");
+    }
+    assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty(), "every day is done");
+    assert_eq!(tick(&db, 11), (vec![], vec![]));
+
+    assert_points_are_the_units_by_then(&db, "p");
+    let swept = series(&db);
+    assert_eq!(swept.len(), 2 * (10 + 10 + 6 + 3));
+    db.connect()
+        .batch_execute("TRUNCATE ab.results_daily; INSERT INTO ab.results_daily_due SELECT id, '-infinity', 0 FROM ab.experiments")
+        .unwrap();
+    tick_at(&db, &at(12), 1000);
+    assert!(db.rows("SELECT * FROM ab.results_daily_due").is_empty());
+    assert_same_series(&series(&db), &swept, "swept within the budget, then rebuilt in one tick");
 }

@@ -116,8 +116,10 @@ fn lift_interval(point: &Value) -> Option<(f64, f64)> {
     float(&point["rel_ci_low"]).zip(float(&point["rel_ci_high"])).filter(|(low, high)| low.is_finite() && high.is_finite())
 }
 
-/// The relative lift of one treatment over time: each day's cumulative lift (as of that day's
-/// last refresh) on a line, one point per day, and its interval as a band. The band is the
+/// The relative lift of one treatment over time: each day's cumulative lift (of the users first
+/// exposed by the end of that day) on a line, one point per day of data, and its interval as a
+/// band. A day not yet settled (ab.results_daily.settled: today, still growing) is a hollow
+/// point labelled "so far". The band is the
 /// interval the table and the forest plot show for that day, so a point is coloured (significant)
 /// exactly where its band excludes 0. `range` is the metric's, shared by its treatments' charts.
 fn lift_over_time(metric: &str, series: &ComparisonSeries, axis: &DayAxis, range: (f64, f64)) -> String {
@@ -162,24 +164,29 @@ fn lift_over_time(metric: &str, series: &ComparisonSeries, axis: &DayAxis, range
     for (d, p) in &points {
         let Some(lift) = p["rel_lift"].as_f64() else { continue };
         let significant = p["significant"] == Value::Bool(true);
+        let settled = p["settled"] != Value::Bool(false);
         let class = match (significant, lift < 0.0) {
             (true, true) => "point significant negative",
             (true, false) => "point significant",
             _ => "point",
         };
+        let (class, so_far) = if settled { (class.to_owned(), "") } else { (format!("{class} unsettled"), " so far (the day is not over)") };
         let interval = lift_interval(p).map_or("interval unbounded".to_owned(), |(lo, hi)| format!("{} … {}", pct(Some(lo)), pct(Some(hi))));
+        let (cx, cy) = (axis.x(*d), y(lift));
         let _ = write!(
             svg,
-            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius:.1}\" data-day=\"{d}\" data-rel-lift=\"{}\" data-rel-ci-low=\"{}\" data-rel-ci-high=\"{}\" data-significant=\"{significant}\">\
-             <title>{d}: {} ({interval}), {} users</title></circle>",
-            axis.x(*d),
-            y(lift),
+            "<circle class=\"{class}\" cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{radius:.1}\" data-day=\"{d}\" data-rel-lift=\"{}\" data-rel-ci-low=\"{}\" data-rel-ci-high=\"{}\" data-significant=\"{significant}\" data-settled=\"{settled}\">\
+             <title>{d}{so_far}: {} ({interval}), {} users</title></circle>",
             exact(&p["rel_lift"]),
             exact(&p["rel_ci_low"]),
             exact(&p["rel_ci_high"]),
             pct(Some(lift)),
             p["units_control"].as_i64().unwrap_or(0) + p["units_treatment"].as_i64().unwrap_or(0),
         );
+        if !settled {
+            // Above the point, ending at it: the last day is at the chart's right edge.
+            let _ = write!(svg, "<text class=\"unsettled-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">so far</text>", cx + radius, (cy - radius - 4.0).max(10.0));
+        }
     }
     axis.labels(&mut svg, 134.0);
     svg.push_str("</svg>");
@@ -198,8 +205,8 @@ pub(super) fn lift_over_time_charts(metric: &str, series: &[&ComparisonSeries]) 
         .fold((0.0_f64, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let pad = ((high - low) * 0.08).max(0.005);
     let mut html = String::from(
-        "<p class=\"meta\">Over time: each UTC day's cumulative lift and its interval, as of that day's last refresh; \
-         a point is coloured where its interval excludes 0.</p><div class=\"series-grid\">",
+        "<p class=\"meta\">Over time: each UTC day's lift and its interval over the users first exposed by the end of that day; \
+         a point is coloured where its interval excludes 0, and hollow while its day is not over (figures so far).</p><div class=\"series-grid\">",
     );
     for s in series {
         let _ = write!(
@@ -284,6 +291,24 @@ mod tests {
             assert!(svg.contains(&format!(">{label}</text>")), "{label}: {svg}");
         }
         assert!(svg.contains(">+38.60%</text>") && svg.contains(">-13.60%</text>"), "the range with 8% of room: {svg}");
+        assert!(!svg.contains("unsettled"), "points without `settled` are settled: {svg}");
+    }
+
+    /// Issue 32: the point of a day not yet over is hollow and labelled, the others are not.
+    #[test]
+    fn a_day_not_yet_settled_is_a_hollow_point_labelled_so_far() {
+        let mut two = series(2, 0.02, 0.01);
+        two.points[0]["settled"] = Value::Bool(true);
+        two.points[1]["settled"] = Value::Bool(false);
+        let svg = lift_over_time_charts("m", &[&two]);
+        assert_eq!(svg.matches("<circle class=\"point").count(), 2);
+        assert_eq!(svg.matches(" unsettled\"").count(), 1, "{svg}");
+        let unsettled = &svg[svg.find(" unsettled\"").unwrap()..];
+        assert!(unsettled.contains("data-day=\"2026-11-02\"") && unsettled.contains("data-settled=\"false\""), "{svg}");
+        assert!(unsettled.contains("<title>2026-11-02 so far (the day is not over): "), "{svg}");
+        assert_eq!(svg.matches("<text class=\"unsettled-label\"").count(), 1);
+        assert!(svg.contains(">so far</text>"), "{svg}");
+        assert!(svg.contains("data-day=\"2026-11-01\" data-rel-lift") && svg.matches("data-settled=\"true\"").count() == 1, "{svg}");
     }
 
     /// A series of `days` consecutive days from 2026-11-01, the lift drifting around `lift`.

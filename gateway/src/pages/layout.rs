@@ -32,6 +32,8 @@ svg.series { width: 100%; max-width: 520px; height: auto; display: block; } svg 
 svg .interval-bar { stroke: var(--accent); stroke-opacity: .3; stroke-width: 6; stroke-linecap: round; }
 svg .lift { fill: none; stroke: var(--accent); stroke-width: 2; } svg .point { fill: var(--accent); }
 svg .point.significant { fill: var(--good); } svg .point.significant.negative { fill: var(--bad); }
+svg .point.unsettled { fill: #fff; stroke: var(--accent); stroke-width: 1.5; } svg .point.unsettled.significant { stroke: var(--good); }
+svg .point.unsettled.significant.negative { stroke: var(--bad); } svg .unsettled-label { fill: var(--muted); font-size: 10px; }
 svg.exposures { width: 100%; max-width: 720px; height: auto; display: block; } svg .baseline { stroke: var(--line); }
 .series-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 4px 24px; margin-top: 6px; }
 figure { margin: 0; } figcaption { font-size: .9rem; font-weight: 600; }

@@ -31,7 +31,7 @@ impl Database {
         admin.batch_execute(&format!("CREATE DATABASE {database}")).unwrap();
         let db = Self { url: format!("{server} dbname={database}") };
         let output = db.cli(&["migrate"]);
-        assert!(output.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9]"), "{output}");
+        assert!(output.contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"), "{output}");
         db
     }
 
