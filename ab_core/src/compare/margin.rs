@@ -4,7 +4,8 @@
 //! the margin or more" exactly when the two-sided `1 − 2·alpha` interval of the difference lies
 //! wholly on the good side of the margin's bound, so the decision and the interval drawn agree.
 
-use super::{arm_from_stats, proportion, welch_df, welch_variance};
+use super::welch::{arm_from_stats, welch_df, welch_variance};
+use super::ztest::proportion;
 use crate::compare::{FieldValue, ResultRecord};
 use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
 use crate::error::{check_finite, InvalidArgument, Result};
