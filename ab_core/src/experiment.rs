@@ -18,6 +18,8 @@ pub const MIN_VARIANTS: usize = 2;
 pub const MAX_VARIANTS: usize = 11;
 /// Identifiers (experiment, variant, metric ids) are short, printable and URL-safe.
 pub const MAX_ID_LEN: usize = 64;
+/// [`check_identifier`]'s rule as a JSON Schema pattern, for the documents that state it.
+pub const IDENTIFIER_PATTERN: &str = "^[A-Za-z0-9_.-]{1,64}$";
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

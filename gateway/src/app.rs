@@ -161,6 +161,7 @@ fn api() -> (Router<AppState>, serde_json::Value) {
     CommonResponses.modify(&mut openapi);
     let mut document = serde_json::to_value(&openapi).expect("the OpenAPI document serializes");
     complete_the_contract(&mut document);
+    crate::limits::state_in(&mut document);
     (router, document)
 }
 
@@ -299,5 +300,41 @@ mod tests {
         assert!(planning::check_design(0.05, MIN_POWER / 2.0, "").is_err());
         let links = &document["paths"]["/api/v1/experiments"]["get"]["responses"]["200"]["links"];
         assert_eq!(links["start"]["parameters"]["id"], "$response.body#/0/id");
+    }
+
+    /// The request limits the document states are crate::limits', which the parsers check;
+    /// and every identifier pattern in it (ab_core's derived schemas carry it as a literal)
+    /// is ab_core's one.
+    #[test]
+    fn the_document_states_the_request_limits_the_parsers_check() {
+        use crate::limits::{MAX_BATCH_EVENTS, MAX_EVENT_TEXT, MAX_UNIT_ID};
+        let document = api().1;
+        let schemas = &document["components"]["schemas"];
+        for (schema, property, max) in
+            [("AssignRequest", "user_id", MAX_UNIT_ID), ("Event", "user_id", MAX_UNIT_ID), ("Event", "event_id", MAX_EVENT_TEXT)]
+        {
+            let bounds = &schemas[schema]["properties"][property];
+            assert_eq!(bounds["maxLength"].as_u64(), Some(max as u64), "{schema}.{property}: {bounds}");
+            assert_eq!(bounds["minLength"].as_u64(), Some(1), "{schema}.{property}: {bounds}");
+        }
+        assert_eq!(schemas["EventBatch"]["properties"]["events"]["maxItems"].as_u64(), Some(MAX_BATCH_EVENTS as u64));
+        let mut patterns = Vec::new();
+        collect_patterns(&document, &mut patterns);
+        let identifiers: Vec<&String> = patterns.iter().filter(|p| p.contains("A-Za-z0-9")).collect();
+        assert!(identifiers.len() >= 4, "{patterns:?}");
+        assert!(identifiers.iter().all(|p| *p == ab_core::experiment::IDENTIFIER_PATTERN), "{identifiers:?}");
+    }
+
+    fn collect_patterns(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(pattern)) = map.get("pattern") {
+                    out.push(pattern.clone());
+                }
+                map.values().for_each(|v| collect_patterns(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect_patterns(v, out)),
+            _ => {}
+        }
     }
 }

@@ -10,9 +10,6 @@ use crate::error::ApiError;
 use crate::exposures::stored_variant;
 use crate::state::AppState;
 
-/// The longest unit id, in characters. Units (and event ids) contain no NUL (U+0000) either:
-/// Postgres' text cannot store it, and an exposure it refused would stop the spool's flusher.
-pub const MAX_USER_ID: usize = 256;
 
 /// The unit's variant of a running experiment, with its first exposure recorded; `None`
 /// when targeting, the layer or the traffic fraction leaves the unit out. Every way of

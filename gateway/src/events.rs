@@ -11,11 +11,10 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::error::ApiError;
+use crate::limits::{is_valid_text, text_rule, MAX_BATCH_EVENTS, MAX_EVENT_TEXT, MAX_UNIT_ID};
 use crate::metrics::Metrics;
 
-pub const MAX_BATCH_EVENTS: usize = 1000;
 const BATCH_ROWS: usize = 10_000;
-const MAX_TEXT: usize = 256;
 
 /// One validated event, ready to insert.
 pub struct EventRow {
@@ -34,23 +33,21 @@ pub fn parse_event(value: &Value, position: &str, now: DateTime<Utc>, retention_
     if let Some(unknown) = object.keys().find(|k| !matches!(k.as_str(), "event_id" | "user_id" | "event_type" | "timestamp" | "metrics" | "properties")) {
         return Err(ApiError::invalid(position, format!("unknown field '{unknown}'")));
     }
-    let text = |field: &str, required: bool| -> Result<Option<String>, ApiError> {
+    let text = |field: &str, required: bool, max: usize| -> Result<Option<String>, ApiError> {
         match object.get(field) {
             None | Some(Value::Null) if !required => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_TEXT && !s.contains('\0') => Ok(Some(s.clone())),
-            Some(Value::String(_)) => {
-                Err(ApiError::invalid(&format!("{position}.{field}"), format!("must be 1 to {MAX_TEXT} characters, none of them NUL")))
-            }
+            Some(Value::String(s)) if is_valid_text(s, max) => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(ApiError::invalid(&format!("{position}.{field}"), text_rule(max))),
             None | Some(Value::Null) => Err(ApiError::invalid(&format!("{position}.{field}"), "is required")),
             Some(_) => Err(ApiError::invalid(&format!("{position}.{field}"), "must be a string")),
         }
     };
-    let user_id = text("user_id", true)?.expect("required");
-    let event_type = text("event_type", true)?.expect("required");
+    let user_id = text("user_id", true, MAX_UNIT_ID)?.expect("required");
+    let event_type = text("event_type", true, MAX_EVENT_TEXT)?.expect("required");
     ab_core::experiment::check_identifier("event_type", &event_type)
         .map_err(|e| ApiError::invalid(&format!("{position}.event_type"), e.reason))?;
-    let event_id = text("event_id", false)?;
-    let stamp = text("timestamp", true)?.expect("required");
+    let event_id = text("event_id", false, MAX_EVENT_TEXT)?;
+    let stamp = text("timestamp", true, MAX_EVENT_TEXT)?.expect("required");
     let time = DateTime::parse_from_rfc3339(&stamp)
         .map_err(|e| ApiError::invalid(&format!("{position}.timestamp"), format!("must be RFC 3339 (2026-11-25T10:00:00Z): {e}")))?
         .with_timezone(&Utc);

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod limits;
 pub mod exposures;
 pub mod maintenance;
 pub mod metrics;

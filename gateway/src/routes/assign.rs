@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::assignment::{assign_variant, MAX_USER_ID};
+use crate::assignment::assign_variant;
+use crate::limits::{is_valid_text, text_rule, MAX_UNIT_ID};
 use crate::auth::Sdk;
 use crate::cache::RunningExperiment;
 use crate::error::{ApiError, Json};
@@ -17,7 +18,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct AssignRequest {
     /// The unit being assigned (user, device, account).
-    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*$")]
+    /// 1 to 256 characters, no NUL (crate::limits).
     pub user_id: String,
     /// Experiments to assign; all running experiments when absent.
     #[serde(default)]
@@ -51,8 +52,8 @@ pub struct AssignResponse {
         (status = 503, description = "The exposure spool is full: the unit is not enrolled; use the default variant", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn assign(State(state): State<AppState>, _: Sdk, Json(request): Json<AssignRequest>) -> Result<Json<AssignResponse>, ApiError> {
-    if request.user_id.is_empty() || request.user_id.chars().count() > MAX_USER_ID || request.user_id.contains('\0') {
-        return Err(ApiError::invalid("user_id", format!("must be 1 to {MAX_USER_ID} characters, none of them NUL")));
+    if !is_valid_text(&request.user_id, MAX_UNIT_ID) {
+        return Err(ApiError::invalid("user_id", text_rule(MAX_UNIT_ID)));
     }
     let snapshot = state.cache.snapshot();
     let chosen: Vec<&std::sync::Arc<RunningExperiment>> = match &request.experiments {

@@ -12,7 +12,8 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::auth::Sdk;
 use crate::error::{ApiError, Json};
-use crate::events::{parse_body, MAX_BATCH_EVENTS};
+use crate::events::parse_body;
+use crate::limits::MAX_BATCH_EVENTS;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -29,11 +30,9 @@ pub struct EventsAccepted {
 #[serde(deny_unknown_fields)]
 pub struct Event {
     /// Identifies the event across retries; without it, (user_id, event_type, timestamp) does.
-    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*$")]
     pub event_id: Option<String>,
-    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*$")]
+    /// The unit. The limits of these texts are crate::limits', written into this schema by app.rs.
     pub user_id: String,
-    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub event_type: String,
     /// RFC 3339; at most a day ahead and within the retention period (else 422).
     #[schema(format = DateTime)]
@@ -48,7 +47,6 @@ pub struct Event {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
-    #[schema(min_items = 1, max_items = 1000)]
     pub events: Vec<Event>,
 }
 

@@ -25,7 +25,8 @@ use utoipa::ToSchema;
 use crate::auth::Sdk;
 use crate::cache::RunningExperiment;
 use crate::error::ApiError;
-use crate::assignment::{assign_variant, MAX_USER_ID};
+use crate::assignment::assign_variant;
+use crate::limits::MAX_UNIT_ID;
 use crate::state::AppState;
 
 /// The body of an evaluation request.
@@ -42,7 +43,6 @@ pub struct EvaluationRequest {
 pub struct EvaluationContext {
     /// The unit (user, device, account) being assigned.
     #[serde(rename = "targetingKey")]
-    #[schema(min_length = 1, max_length = 256)]
     targeting_key: String,
     /// Targeting attributes, e.g. "country": "US".
     #[serde(flatten)]
@@ -159,8 +159,8 @@ fn parse_context(body: &[u8]) -> Result<EvaluationContext, (ErrorCode, String)> 
         Some(Value::String(unit)) if unit.contains('\0') => {
             Err((ErrorCode::InvalidContext, "targetingKey contains NUL (U+0000), which Postgres cannot store".to_owned()))
         }
-        Some(Value::String(unit)) if unit.chars().count() > MAX_USER_ID => {
-            Err((ErrorCode::InvalidContext, format!("targetingKey has {} characters, at most {MAX_USER_ID}", unit.chars().count())))
+        Some(Value::String(unit)) if unit.chars().count() > MAX_UNIT_ID => {
+            Err((ErrorCode::InvalidContext, format!("targetingKey has {} characters, at most {MAX_UNIT_ID}", unit.chars().count())))
         }
         Some(Value::String(unit)) => Ok(EvaluationContext { targeting_key: unit, attributes: context }),
         Some(_) => Err((ErrorCode::InvalidContext, "targetingKey must be a string".to_owned())),
