@@ -81,7 +81,9 @@ const QUERIES: &[Query] = &[
             ab_mde_mean(sd_c, n_c) AS mde_mean,
             ab_duration_days(n_c, 2, 10000.0) AS duration_days,
             ab_srm(ARRAY[n_c, n_t], ARRAY[0.5, 0.5]) AS srm,
-            ab_thompson_weights(ARRAY[x_c, x_t], ARRAY[n_c, n_t]) AS thompson
+            ab_thompson_weights(ARRAY[x_c, x_t], ARRAY[n_c, n_t]) AS thompson,
+            ab_noninferiority_ztest(x_c, n_c, x_t, n_t, 0.01) AS noninferiority_z,
+            ab_noninferiority_ttest(mean_c, sd_c, n_c, mean_t, sd_t, n_t, 1.0, 0.05, false) AS noninferiority_t
           FROM s ORDER BY experiment",
         postgres: None,
     },
