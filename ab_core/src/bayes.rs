@@ -3,7 +3,7 @@
 //! quadrature, not Monte Carlo), a normal approximation for means, and Thompson-sampling
 //! weights P(arm is best). Definitions: `docs/statistics.md`.
 
-use crate::compare::{FieldValue, ResultRecord};
+use crate::records::{FieldValue, ResultRecord};
 use crate::dist::{beta_pdf, beta_tails_within, normal_isf, normal_sf, MAX_SHAPE};
 use crate::error::{check_finite, InvalidArgument, Result};
 use crate::quadrature::integrate;
@@ -31,7 +31,7 @@ pub struct Bayes {
 }
 
 impl ResultRecord for Bayes {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::BAYES;
+    const RECORD: &'static crate::records::Record = &crate::records::BAYES;
     fn values(&self) -> Vec<FieldValue> {
         [self.prob_t_better, self.expected_loss_t, self.expected_loss_c, self.ci_low, self.ci_high]
             .into_iter()

@@ -13,14 +13,12 @@
 mod aggregates;
 mod functions;
 pub mod postgres;
-pub mod records;
 pub mod reference;
 
 pub use aggregates::AGGREGATES;
 pub use functions::FUNCTIONS;
-pub use records::RECORDS;
 
-use crate::compare::{FieldKind, FieldValue, ResultRecord};
+use crate::records::{FieldKind, FieldValue, Record, ResultRecord};
 use crate::Result;
 
 /// The release this catalog describes: the extension's version (pg_extension/build.rs checks
@@ -107,18 +105,6 @@ pub const fn optional(name: &'static str, ty: SqlType, default: DefaultValue) ->
     Param { name, ty, default: Some(default) }
 }
 
-/// A result with named columns: a composite type (`CREATE TYPE name AS (…)`) or the row of a
-/// table function. An `ab_core` struct that implements [`ResultRecord`] gives its values in
-/// this order.
-#[derive(Debug, PartialEq)]
-pub struct Record {
-    pub name: &'static str,
-    /// The release that added it; `None`: released before the catalog, in 0.2.0 or earlier
-    /// (their SQL is frozen in pg_extension/sql/). Likewise for functions and aggregates.
-    pub added_in: Option<&'static str>,
-    pub comment: &'static str,
-    pub fields: &'static [(&'static str, FieldKind)],
-}
 
 /// What a function returns.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -344,7 +330,7 @@ mod tests {
                 assert!(overload.params[required..].iter().all(|p| p.default.is_some()), "{}: a default before a required argument", function.name);
             }
         }
-        for record in RECORDS {
+        for record in crate::records::RECORDS {
             let names: HashSet<_> = record.fields.iter().map(|(name, _)| name).collect();
             assert_eq!(names.len(), record.fields.len(), "{}: a field is named twice", record.name);
         }

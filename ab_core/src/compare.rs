@@ -1,7 +1,7 @@
 //! Two-sample comparisons, one file per test: the z-test for proportions ([`ztest`]), Welch's
 //! t-test for means ([`welch`]), CUPED ([`cuped`]), ratio metrics ([`ratio`]), the interaction
-//! of two experiments ([`interaction`]), tests against a margin ([`margin`]) and one verdict
-//! per comparison ([`verdict`]); the record every result is ([`record`]). Definitions and their
+//! of two experiments ([`interaction`]), tests against a margin ([`margin`]), and one verdict
+//! per comparison ([`verdict`]). Definitions and their
 //! references: `docs/statistics.md`.
 
 use crate::alternative::Alternative;
@@ -11,7 +11,6 @@ pub mod cuped;
 pub mod interaction;
 pub mod margin;
 pub mod ratio;
-pub mod record;
 pub mod verdict;
 pub mod welch;
 pub mod ztest;
@@ -19,7 +18,6 @@ pub mod ztest;
 pub use cuped::{cuped_of_groups, Cuped};
 pub use interaction::{interaction_of_groups, InteractionTest};
 pub use ratio::{ratio_cuped_of_groups, ratio_of_groups, RatioCuped, RatioTest, DENOMINATOR, NUMERATOR, PRE_DENOMINATOR, PRE_NUMERATOR};
-pub use record::{FieldKind, FieldValue, ResultRecord};
 pub use welch::{ttest, ttest_of_groups, TTest};
 pub use ztest::{ztest, ztest_of_groups, ZTest};
 

@@ -2,7 +2,7 @@
 //! assignment, shared devices, a bucketing change). Their results mix arms, so they are
 //! counted, and usually excluded.
 
-use crate::compare::{FieldValue, ResultRecord};
+use crate::records::{FieldValue, ResultRecord};
 use crate::error::{InvalidArgument, Result};
 use std::collections::HashMap;
 
@@ -15,7 +15,7 @@ pub struct Contamination {
 }
 
 impl ResultRecord for Contamination {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::CONTAMINATION;
+    const RECORD: &'static crate::records::Record = &crate::records::CONTAMINATION;
     fn values(&self) -> Vec<FieldValue> {
         vec![FieldValue::BigInt(Some(self.units)), FieldValue::BigInt(Some(self.contaminated_units)), FieldValue::Float(Some(self.share))]
     }

@@ -27,6 +27,7 @@ pub mod outliers;
 pub mod planning;
 pub mod quadrature;
 pub mod quantile;
+pub mod records;
 pub mod sequential;
 pub mod simulation;
 pub mod srm;

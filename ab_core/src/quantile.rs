@@ -10,7 +10,7 @@
 //! difference of the two independent estimates is compared with the normal:
 //! `diff ± z·√(SE_c² + SE_t²)`, two-sided p-value.
 
-use crate::compare::{FieldValue, ResultRecord};
+use crate::records::{FieldValue, ResultRecord};
 use crate::dist::{beta_tails_within, normal_isf, normal_sf};
 use crate::error::{check_finite, check_open_unit, InvalidArgument, Result};
 use crate::work::Work;
@@ -28,7 +28,7 @@ pub struct QuantileTest {
 }
 
 impl ResultRecord for QuantileTest {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::QUANTILE;
+    const RECORD: &'static crate::records::Record = &crate::records::QUANTILE;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FieldValue::Float(Some(self.quantile_c)), FieldValue::Float(Some(self.quantile_t)), FieldValue::Float(Some(self.diff)),

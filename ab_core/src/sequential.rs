@@ -4,7 +4,7 @@
 //! ships them. Their p-values and confidence sequences are valid at every look, whenever
 //! one stops.
 
-use crate::compare::{FieldValue, ResultRecord};
+use crate::records::{FieldValue, ResultRecord};
 use crate::error::{check_finite, check_open_unit, check_positive, Result};
 use crate::moments::{Moments, TwoGroups};
 
@@ -17,7 +17,7 @@ pub struct AlwaysValid {
 }
 
 impl ResultRecord for AlwaysValid {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::SEQUENTIAL;
+    const RECORD: &'static crate::records::Record = &crate::records::SEQUENTIAL;
     fn values(&self) -> Vec<FieldValue> {
         [self.p_value, self.cs_low, self.cs_high].into_iter().map(|v| FieldValue::Float(Some(v))).collect()
     }

@@ -102,10 +102,10 @@ pub fn adjust_pvalues(p_values: &[f64], correction: Correction) -> Result<Vec<f6
     Ok(adjusted)
 }
 
-impl crate::compare::ResultRecord for Srm {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::SRM;
-    fn values(&self) -> Vec<crate::compare::FieldValue> {
-        use crate::compare::FieldValue::{Float, Int};
+impl crate::records::ResultRecord for Srm {
+    const RECORD: &'static crate::records::Record = &crate::records::SRM;
+    fn values(&self) -> Vec<crate::records::FieldValue> {
+        use crate::records::FieldValue::{Float, Int};
         vec![Float(Some(self.chi2)), Int(Some(self.df)), Float(Some(self.p_value))]
     }
 }

@@ -2,7 +2,8 @@
 //! `tests/golden/generate.py`), 1e-9 relative.
 
 use ab_core::catalog::{self, Args, Returns, Value as Output};
-use ab_core::compare::{self, FieldValue, ResultRecord, TestSettings};
+use ab_core::compare::{self, TestSettings};
+use ab_core::records::{FieldValue, ResultRecord};
 use ab_core::moments::{CoMomentMatrix, CoMoments, Moments, TwoGroups};
 use ab_core::planning::{self, Design, RatePair};
 use ab_core::srm::{self, Correction};

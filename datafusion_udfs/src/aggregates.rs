@@ -15,7 +15,7 @@
 use crate::args::{invalid, plan_error};
 use crate::results::{records_to_struct_array, struct_type};
 use ab_core::catalog;
-use ab_core::compare::ResultRecord;
+use ab_core::records::ResultRecord;
 use ab_core::aggregate::TestState;
 use ab_core::compare::{self, Cuped, InteractionTest, RatioCuped, RatioTest, TTest, ZTest};
 use ab_core::sequential::{self, AlwaysValid};

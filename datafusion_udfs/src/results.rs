@@ -1,8 +1,7 @@
-//! Records of the catalog (`ab_core::catalog::records`, docs/contract.md §3) as Arrow structs:
+//! Records of the catalog (`ab_core::records`, docs/contract.md §3) as Arrow structs:
 //! the same field names and order as the Postgres composite types.
 
-use ab_core::catalog::Record;
-use ab_core::compare::{FieldKind, FieldValue, ResultRecord};
+use ab_core::records::{FieldKind, FieldValue, Record, ResultRecord};
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};

@@ -110,7 +110,7 @@ unsafe fn call(fcinfo: FunctionCallInfo, overload: &'static Overload) -> Datum {
 ///
 /// # Safety
 /// `fcinfo` is a call of a set-returning function whose result columns are the rows' fields.
-unsafe fn materialize(fcinfo: FunctionCallInfo, rows: Vec<Vec<ab_core::compare::FieldValue>>) -> Datum {
+unsafe fn materialize(fcinfo: FunctionCallInfo, rows: Vec<Vec<ab_core::records::FieldValue>>) -> Datum {
     unsafe {
         pg_sys::InitMaterializedSRF(fcinfo, 0);
         let result_info = (*fcinfo).resultinfo.cast::<pg_sys::ReturnSetInfo>();

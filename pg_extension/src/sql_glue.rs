@@ -1,7 +1,7 @@
 //! What every SQL-facing file needs: raising `ab_core`'s errors as SQLSTATE 22023 (or 54000
 //! for a work cap) and building composite results.
 
-use ab_core::compare::{FieldValue, ResultRecord};
+use ab_core::records::{FieldValue, ResultRecord};
 use ab_core::InvalidArgument;
 use pgrx::prelude::*;
 use pgrx::{pg_sys, IntoDatum, PgTupleDesc};
@@ -48,7 +48,7 @@ pub fn field_datums(fields: Vec<FieldValue>) -> Vec<Option<pg_sys::Datum>> {
 }
 
 /// A value of the running function's declared composite return type from its fields in
-/// declaration order (the catalog's record, `ab_core::catalog::records`). The type is found by
+/// declaration order (the catalog's record, `ab_core::records`). The type is found by
 /// the function's OID, not by name: a lookup by name follows `search_path`, which pg_restore
 /// empties while it refreshes materialized views over these functions (and users may set
 /// without our schema).

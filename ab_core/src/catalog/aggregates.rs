@@ -2,7 +2,7 @@
 //! the phrases Postgres' per-arity comments add), its result, and the names of the Postgres
 //! support functions that pg_extension/src/aggregates.rs defines for it.
 
-use super::records::{CUPED, INTERACTION, RATIO, RATIO_CUPED, SEQUENTIAL, TTEST, ZTEST};
+use crate::records::{CUPED, INTERACTION, RATIO, RATIO_CUPED, SEQUENTIAL, TTEST, ZTEST};
 use super::DefaultValue::{Float as FloatDefault, Text as TextDefault};
 use super::SqlType::{Bool, Float8, Text};
 use super::{optional, required, Aggregate, AggregateState, OptionalArg};

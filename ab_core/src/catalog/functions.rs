@@ -1,13 +1,13 @@
 //! Every row and table function: its overloads, SQL comments, examples and the `ab_core`
 //! call behind each. Shared arguments (alpha, power, …) are declared once below.
 
-use super::records::{BAYES, CONTAMINATION, MARGIN, QUANTILE, SEQUENTIAL, SRM, TTEST, VERDICT_ROW, ZTEST};
 use super::DefaultValue::{Bool as BoolDefault, Float as FloatDefault, Int as IntDefault, Text as TextDefault};
 use super::SqlType::{Bool, Float8, Float8Array, Int4, Int8, Int8Array, Text, TextArray};
 use super::{optional, required, Args, Function, Overload, Param, Returns, Symbol, Value};
 use crate::compare::verdict::{verdicts, ArmSummary, Horizon, Scale};
 use crate::compare::margin::Margin;
-use crate::compare::{self, FieldValue, TestSettings, DEFAULT_ALPHA};
+use crate::compare::{self, TestSettings, DEFAULT_ALPHA};
+use crate::records::{FieldValue, BAYES, CONTAMINATION, MARGIN, QUANTILE, SEQUENTIAL, SRM, TTEST, VERDICT_ROW, ZTEST};
 use crate::planning::{self, Design, RatePair, DEFAULT_POWER};
 use crate::sequential::DEFAULT_TUNING_N;
 use crate::srm::{self, Correction};

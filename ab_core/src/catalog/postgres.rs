@@ -4,7 +4,8 @@
 //! functions, aggregates and comments ([`functions_sql`], pgrx's `finalize`). The objects a
 //! release adds make its upgrade script ([`upgrade_sql`]).
 
-use super::{aggregate_states, Aggregate, Param, Returns, AGGREGATES, FUNCTIONS, PREVIOUS_RELEASE, RECORDS, RELEASE};
+use super::{aggregate_states, Aggregate, Param, Returns, AGGREGATES, FUNCTIONS, PREVIOUS_RELEASE, RELEASE};
+use crate::records::RECORDS;
 use std::fmt::Write;
 
 /// `'text'` with its quotes doubled.

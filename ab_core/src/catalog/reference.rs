@@ -2,7 +2,8 @@
 //! test `generated_files.rs` fails when the committed file differs; write
 //! it again with `cargo run -p ab_core --example catalog_files`.
 
-use super::{Param, Record, Returns, AGGREGATES, FUNCTIONS};
+use super::{Param, Returns, AGGREGATES, FUNCTIONS};
+use crate::records::Record;
 use std::fmt::Write;
 
 /// `name(arg type = default, …)`; from `optional_from` on, each in brackets (an aggregate's

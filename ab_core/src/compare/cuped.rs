@@ -3,7 +3,8 @@
 use super::welch::{arm_of, welch_variance, WelchCore};
 use super::Arm;
 use crate::moments::{CoMoments, Moments, TwoGroups};
-use crate::compare::{FieldValue, ResultRecord, TestSettings};
+use crate::compare::TestSettings;
+use crate::records::{FieldValue, ResultRecord};
 use FieldValue::{Bool as BoolValue, Float as FloatValue};
 
 /// `ab_cuped_agg`'s result.
@@ -61,7 +62,7 @@ pub fn cuped_of_groups(groups: &TwoGroups<CoMoments>, settings: TestSettings) ->
 }
 
 impl ResultRecord for Cuped {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::CUPED;
+    const RECORD: &'static crate::records::Record = &crate::records::CUPED;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(self.theta), FloatValue(Some(self.diff)), FloatValue(self.rel_lift), FloatValue(self.t),

@@ -2,7 +2,8 @@
 
 use crate::dist::{t_isf, t_sf};
 use crate::moments::{Moments, TwoGroups};
-use crate::compare::{FieldValue, ResultRecord, TestSettings};
+use crate::compare::TestSettings;
+use crate::records::{FieldValue, ResultRecord};
 use FieldValue::{Bool as BoolValue, Float as FloatValue};
 
 /// `ab_interaction_agg`'s result: do two concurrent experiments interact? The 2×2 contrast
@@ -60,7 +61,7 @@ pub fn interaction_of_groups(groups: &TwoGroups<TwoGroups<Moments>>, settings: T
 }
 
 impl ResultRecord for InteractionTest {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::INTERACTION;
+    const RECORD: &'static crate::records::Record = &crate::records::INTERACTION;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.contrast)), FloatValue(self.se), FloatValue(self.t), FloatValue(self.df),

@@ -6,7 +6,7 @@
 
 use super::welch::{arm_from_stats, welch_df, welch_variance};
 use super::ztest::proportion;
-use crate::compare::{FieldValue, ResultRecord};
+use crate::records::{FieldValue, ResultRecord};
 use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
 use crate::error::{check_finite, InvalidArgument, Result};
 
@@ -34,7 +34,7 @@ pub struct MarginTest {
 }
 
 impl ResultRecord for MarginTest {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::MARGIN;
+    const RECORD: &'static crate::records::Record = &crate::records::MARGIN;
     fn values(&self) -> Vec<FieldValue> {
         use FieldValue::{Bool, Float};
         vec![

@@ -5,7 +5,8 @@ use super::welch::welch_variance;
 use super::{Arm, RelativeLift};
 use crate::dist::{normal_isf, normal_sf};
 use crate::moments::{CoMomentMatrix, CoMoments, TwoGroups};
-use crate::compare::{FieldValue, ResultRecord, TestSettings};
+use crate::compare::TestSettings;
+use crate::records::{FieldValue, ResultRecord};
 use FieldValue::{Bool as BoolValue, Float as FloatValue};
 
 /// `ab_ratio_agg`'s result: a ratio metric (Σ numerator / Σ denominator per arm, such as
@@ -208,7 +209,7 @@ pub fn ratio_cuped_of_groups(groups: &TwoGroups<CoMomentMatrix<4>>, settings: Te
 }
 
 impl ResultRecord for RatioTest {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::RATIO;
+    const RECORD: &'static crate::records::Record = &crate::records::RATIO;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.ratio_c)), FloatValue(Some(self.ratio_t)), FloatValue(Some(self.diff)),
@@ -219,7 +220,7 @@ impl ResultRecord for RatioTest {
 }
 
 impl ResultRecord for RatioCuped {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::RATIO_CUPED;
+    const RECORD: &'static crate::records::Record = &crate::records::RATIO_CUPED;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.ratio_c)), FloatValue(Some(self.ratio_t)), FloatValue(self.theta), FloatValue(Some(self.diff)),

@@ -5,7 +5,8 @@ use super::{Arm, RelativeLift};
 use crate::dist::{t_isf, t_sf};
 use crate::error::{check_finite, InvalidArgument, Result};
 use crate::moments::{Moments, TwoGroups};
-use crate::compare::{FieldValue, ResultRecord, TestSettings};
+use crate::compare::TestSettings;
+use crate::records::{FieldValue, ResultRecord};
 use FieldValue::{Bool as BoolValue, Float as FloatValue};
 
 /// `ab_ttest`'s result (also `ab_ttest_agg`'s).
@@ -138,7 +139,7 @@ pub(super) fn welch_variance(control: Arm, treatment: Arm) -> f64 {
 }
 
 impl ResultRecord for TTest {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::TTEST;
+    const RECORD: &'static crate::records::Record = &crate::records::TTEST;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.mean_c)), FloatValue(Some(self.mean_t)), FloatValue(Some(self.diff)),

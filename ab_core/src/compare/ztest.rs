@@ -4,7 +4,8 @@ use super::{Arm, RelativeLift};
 use crate::dist::{normal_isf, normal_sf};
 use crate::error::{InvalidArgument, Result};
 use crate::moments::{Proportion, TwoGroups};
-use crate::compare::{FieldValue, ResultRecord, TestSettings};
+use crate::compare::TestSettings;
+use crate::records::{FieldValue, ResultRecord};
 use FieldValue::{Bool as BoolValue, Float as FloatValue};
 
 /// `ab_ztest`'s result. `None` marks a statistic that is undefined for the data.
@@ -80,7 +81,7 @@ fn ztest_of(groups: &TwoGroups<Proportion>, settings: TestSettings) -> ZTest {
 }
 
 impl ResultRecord for ZTest {
-    const RECORD: &'static crate::catalog::Record = &crate::catalog::records::ZTEST;
+    const RECORD: &'static crate::records::Record = &crate::records::ZTEST;
     fn values(&self) -> Vec<FieldValue> {
         vec![
             FloatValue(Some(self.rate_c)), FloatValue(Some(self.rate_t)), FloatValue(Some(self.diff)),

@@ -2,8 +2,7 @@
 //! ab_datafusion), the same analysis in both, every figure within 1e-10 relative, and
 //! identical bucketing for 100k units.
 
-use ab_core::catalog::records;
-use ab_core::compare::FieldKind;
+use ab_core::records::{self, FieldKind};
 use ab_datafusion::example;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};

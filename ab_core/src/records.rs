@@ -1,9 +1,48 @@
 //! The result columns of every function, each list written here once: the Postgres composite
-//! types, the rows of the table functions and the DataFusion structs all come from it
-//! (docs/contract.md §3).
+//! types, the rows of the table functions and the DataFusion structs all come from it, and
+//! every `ab_core` result struct gives its values in this order ([`ResultRecord`];
+//! docs/contract.md §3). A leaf of `ab_core`: the statistics and the catalog both read it.
 
-use super::Record;
-use crate::compare::FieldKind::{BigInt as I8, Bool as B, Float as F, Int as I4};
+/// One field of a result record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue {
+    Float(Option<f64>),
+    Bool(Option<bool>),
+    Int(Option<i32>),
+    BigInt(Option<i64>),
+}
+
+/// The type of a field of a result record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Float,
+    Bool,
+    Int,
+    /// A count (int8 / Int64).
+    BigInt,
+}
+
+/// A result as every engine shows it: its columns are one of the records below.
+pub trait ResultRecord {
+    const RECORD: &'static Record;
+    /// The values, in the order of the record's fields.
+    fn values(&self) -> Vec<FieldValue>;
+}
+
+/// A result with named columns: a composite type (`CREATE TYPE name AS (…)`) or the row of a
+/// table function. An `ab_core` struct that implements [`ResultRecord`] gives its values in
+/// this order.
+#[derive(Debug, PartialEq)]
+pub struct Record {
+    pub name: &'static str,
+    /// The release that added it; `None`: released before the catalog, in 0.2.0 or earlier
+    /// (their SQL is frozen in pg_extension/sql/). Likewise for functions and aggregates.
+    pub added_in: Option<&'static str>,
+    pub comment: &'static str,
+    pub fields: &'static [(&'static str, FieldKind)],
+}
+
+use FieldKind::{BigInt as I8, Bool as B, Float as F, Int as I4};
 
 pub static ZTEST: Record = Record {
     name: "ab_ztest_result",
