@@ -171,20 +171,26 @@ fn pg_tool(tool: &str, args: &[&str]) {
     assert!(output.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// Populates `db`, updates the extension to this release, and checks that the results are
+/// the same after the update and after a refresh by the new functions; returns them.
+fn populate_and_update(db: &Database) -> Vec<Value> {
+    populate(db);
+    let before = figures(db);
+    assert_eq!(before.len(), 8, "two experiments, two metrics, two treatments");
+    assert!(before.iter().all(|r| r["units_treatment"].as_i64().unwrap() > 900), "{before:?}");
+    db.connect().batch_execute("ALTER EXTENSION pg_ab UPDATE").unwrap();
+    assert_eq!(version(db), RELEASE);
+    assert_eq!(figures(db), before, "the snapshot after the upgrade");
+    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
+    assert_eq!(figures(db), before, "recomputed by this release's functions");
+    before
+}
+
 #[test]
 fn a_populated_0_1_0_database_keeps_its_results_through_the_upgrade_and_pg_dump() {
     let db = database("upgrade_populated", Some("0.1.0"));
     gateway_schema_of_0_1_0(&db);
-    populate(&db);
-    let before = figures(&db);
-    assert_eq!(before.len(), 8, "two experiments, two metrics, two treatments");
-    assert!(before.iter().all(|r| r["units_treatment"].as_i64().unwrap() > 900), "{before:?}");
-
-    db.connect().batch_execute("ALTER EXTENSION pg_ab UPDATE").unwrap();
-    assert_eq!(version(&db), RELEASE);
-    assert_eq!(figures(&db), before, "the snapshot after the upgrade");
-    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
-    assert_eq!(figures(&db), before, "recomputed by this release's functions");
+    let before = populate_and_update(&db);
 
     // Today's gateway takes the schema from there.
     let output = db.cli(&["migrate"]);
@@ -223,14 +229,5 @@ fn a_populated_0_1_0_database_keeps_its_results_through_the_upgrade_and_pg_dump(
 fn a_populated_0_2_0_database_keeps_its_results_through_the_upgrade() {
     let db = database("upgrade_populated_0_2_0", Some("0.2.0"));
     db.cli(&["migrate"]);
-    populate(&db);
-    let before = figures(&db);
-    assert_eq!(before.len(), 8, "two experiments, two metrics, two treatments");
-    assert!(before.iter().all(|r| r["units_treatment"].as_i64().unwrap() > 900), "{before:?}");
-
-    db.connect().batch_execute("ALTER EXTENSION pg_ab UPDATE").unwrap();
-    assert_eq!(version(&db), RELEASE);
-    assert_eq!(figures(&db), before, "the snapshot after the upgrade");
-    db.connect().batch_execute("SELECT ab.refresh_results('0 seconds')").unwrap();
-    assert_eq!(figures(&db), before, "recomputed by this release's functions");
+    populate_and_update(&db);
 }
