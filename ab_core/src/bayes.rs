@@ -5,7 +5,7 @@
 
 use crate::records::{FieldValue, ResultRecord};
 use crate::dist::{beta_pdf, beta_tails_within, normal_isf, normal_sf, MAX_SHAPE};
-use crate::error::{check_finite, InvalidArgument, Result};
+use crate::error::{check_difference, check_finite, InvalidArgument, Result};
 use crate::quadrature::integrate;
 use crate::work::Work;
 
@@ -163,13 +163,9 @@ pub fn bayes_mean(control: (f64, f64, i64), treatment: (f64, f64, i64)) -> Resul
     };
     let (mean_c, var_c) = arm(control, ["mean_c", "sd_c", "n_c"])?;
     let (mean_t, var_t) = arm(treatment, ["mean_t", "sd_t", "n_t"])?;
-    let (diff, se) = (mean_t - mean_c, (var_t + var_c).sqrt());
-    // Finite arguments whose difference or variance overflows double precision (means of
-    // ±1e308) would give NaN probabilities: outside the domain, named by the larger side.
-    if !diff.is_finite() {
-        let name = if mean_t.abs() >= mean_c.abs() { "mean_t" } else { "mean_c" };
-        return Err(InvalidArgument::new(name, format!("the difference {mean_t:?} − {mean_c:?} overflows double precision")));
-    }
+    // Finite arguments whose difference or variance overflows double precision would give NaN
+    // probabilities: outside the domain, named by the larger side.
+    let (diff, se) = (check_difference(mean_t, mean_c)?, (var_t + var_c).sqrt());
     if !se.is_finite() {
         let name = if var_t >= var_c { "sd_t" } else { "sd_c" };
         return Err(InvalidArgument::new(name, "the variance of the difference overflows double precision"));

@@ -70,6 +70,17 @@ pub fn check_finite(argument: &'static str, value: f64) -> Result<f64> {
     }
 }
 
+/// `mean_t − mean_c` of two finite means; a difference that overflows double precision (means
+/// of ±1e308) is outside the domain, named by the larger side.
+pub(crate) fn check_difference(mean_t: f64, mean_c: f64) -> Result<f64> {
+    let diff = mean_t - mean_c;
+    if diff.is_finite() {
+        return Ok(diff);
+    }
+    let name = if mean_t.abs() >= mean_c.abs() { "mean_t" } else { "mean_c" };
+    Err(InvalidArgument::new(name, format!("the difference {mean_t:?} − {mean_c:?} overflows double precision")))
+}
+
 /// `value` must be finite and strictly positive.
 pub(crate) fn check_positive(argument: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value > 0.0 {

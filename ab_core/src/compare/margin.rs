@@ -8,7 +8,7 @@ use super::welch::{arm_from_stats, welch_df, welch_variance};
 use super::ztest::proportion;
 use crate::records::{FieldValue, ResultRecord};
 use crate::dist::{normal_isf, normal_sf, t_isf, t_sf};
-use crate::error::{check_finite, InvalidArgument, Result};
+use crate::error::{check_difference, check_finite, InvalidArgument, Result};
 
 /// `ab_noninferiority_*`'s result. `None` marks what the data leave undefined (no variance).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,7 +108,7 @@ impl Margin {
 pub fn margin_ttest(control: (f64, f64, i64), treatment: (f64, f64, i64), margin: Margin) -> Result<MarginTest> {
     let c = arm_from_stats(("mean_c", control.0), ("sd_c", control.1), ("n_c", control.2))?;
     let t = arm_from_stats(("mean_t", treatment.0), ("sd_t", treatment.1), ("n_t", treatment.2))?;
-    let diff = check_finite("mean_t", t.mean - c.mean)?;
+    let diff = check_difference(t.mean, c.mean)?;
     let se2 = welch_variance(c, t);
     let df = welch_df(se2, c.var / c.n, c.n, t.var / t.n, t.n);
     if !(df.is_finite() && df > 0.0) {

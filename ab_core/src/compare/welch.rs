@@ -3,7 +3,7 @@
 
 use super::{Arm, RelativeLift};
 use crate::dist::{t_isf, t_sf};
-use crate::error::{check_finite, InvalidArgument, Result};
+use crate::error::{check_difference, check_finite, InvalidArgument, Result};
 use crate::moments::{Moments, TwoGroups};
 use crate::compare::TestSettings;
 use crate::records::{FieldValue, ResultRecord};
@@ -34,7 +34,7 @@ pub fn ttest(
 ) -> Result<TTest> {
     let control = arm_from_stats(("mean_c", mean_c), ("sd_c", sd_c), ("n_c", n_c))?;
     let treatment = arm_from_stats(("mean_t", mean_t), ("sd_t", sd_t), ("n_t", n_t))?;
-    Ok(welch(control, treatment, mean_t - mean_c, settings))
+    Ok(welch(control, treatment, check_difference(mean_t, mean_c)?, settings))
 }
 
 pub(super) fn arm_from_stats(
@@ -147,5 +147,17 @@ impl ResultRecord for TTest {
             FloatValue(self.ci_low), FloatValue(self.ci_high),
             FloatValue(self.rel_ci_low), FloatValue(self.rel_ci_high), BoolValue(self.significant),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_whose_difference_overflows_are_bad_input() {
+        let error = ttest((-1e308, 1.0, 10), (1e308, 1.0, 10), TestSettings::default()).unwrap_err();
+        assert_eq!(error.argument, "mean_t");
+        assert!(ttest((-1e307, 1.0, 10), (1e307, 1.0, 10), TestSettings::default()).unwrap().diff.is_finite());
     }
 }
