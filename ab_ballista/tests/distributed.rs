@@ -7,16 +7,28 @@
 
 mod support;
 
+use ab_core::catalog::Returns;
 use serde_json::Value;
 use sql_integration::{connect, load_example};
 use std::collections::BTreeSet;
 use support::{ab_sql, differences, numbers_in, worst_distance, write_dataset, Cluster, EXPERIMENTS, SEED, TOLERANCE, USERS};
 
 /// A query as ab-sql runs it (table `users`), and as Postgres does where the SQL differs.
-struct Query {
-    name: &'static str,
-    datafusion: &'static str,
-    postgres: Option<&'static str>,
+struct Query<'a> {
+    name: &'a str,
+    datafusion: &'a str,
+    postgres: Option<&'a str>,
+}
+
+/// Every row function of the catalog at its example (constant arguments), so that a function
+/// added to the catalog runs on the cluster without a line here.
+fn catalog_examples() -> String {
+    let columns: Vec<String> = ab_core::catalog::FUNCTIONS
+        .iter()
+        .filter(|f| f.overloads.iter().all(|o| !matches!(o.returns, Returns::Table(_))))
+        .map(|f| format!("{} AS {}", f.example, f.name))
+        .collect();
+    format!("SELECT {}", columns.join(", "))
 }
 
 /// One scan: every aggregate, on values offset by 1e9. The ratio metrics offset their
@@ -34,7 +46,7 @@ const AGGREGATES: &str = "SELECT experiment,
     ab_seq_ttest_agg(variant = 'treatment', revenue + 1e9) AS seq_ttest
   FROM users GROUP BY experiment ORDER BY experiment";
 
-const QUERIES: &[Query] = &[
+const QUERIES: &[Query<'static>] = &[
     Query { name: "aggregates", datafusion: AGGREGATES, postgres: None },
     Query {
         name: "per-row functions",
@@ -129,8 +141,9 @@ fn cluster_answers_equal_single_node_and_postgres() {
     let mut client = connect();
     load_example(&mut client, "ballista_users", ab_datafusion::example::batches(USERS, EXPERIMENTS, SEED));
 
-    // Every function of the crate is exercised.
-    let all_sql: String = QUERIES.iter().map(|q| q.datafusion).collect();
+    // Every function of the crate is exercised: on the data, and at the catalog's examples.
+    let examples = catalog_examples();
+    let all_sql: String = QUERIES.iter().map(|q| q.datafusion).chain([examples.as_str()]).collect();
     let names: BTreeSet<String> = ab_datafusion::scalar_functions()
         .iter()
         .map(|f| f.name().to_owned())
@@ -140,7 +153,8 @@ fn cluster_answers_equal_single_node_and_postgres() {
     assert!(missing.is_empty(), "functions the distributed test does not run: {missing:?}");
 
     let mut failures = Vec::new();
-    for query in QUERIES {
+    let examples = Query { name: "the catalog's examples", datafusion: &examples, postgres: None };
+    for query in QUERIES.iter().chain([&examples]) {
         let local = parse(query.name, &ab_sql(None, &dataset, query.datafusion).unwrap_or_else(|e| panic!("{}: {e}", query.name)));
         let distributed = ab_sql(Some(&cluster.url()), &dataset, query.datafusion)
             .unwrap_or_else(|e| panic!("{} on the cluster: {e}\n{}", query.name, cluster.logs()));
