@@ -5,7 +5,8 @@
 //! order in each engine). The examples leave their optional arguments out, so the defaults each
 //! engine applies are compared too. The aggregates' examples read one shared table of 400 users.
 
-use ab_core::catalog::{self, DefaultValue, Param, Record, Returns, SqlType, AGGREGATES, FUNCTIONS};
+use ab_core::catalog::{self, DefaultValue, Param, Returns, SqlType, AGGREGATES, FUNCTIONS};
+use ab_core::records::Record;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, RecordBatch, StructArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::datasource::MemTable;

@@ -5,7 +5,8 @@
 //! lines were written by that query from the build of 155c409, the last 0.2.0 before the catalog
 //! took over the SQL; `pg_extension/sql/pg_ab--0.2.0.sql` is that build's install script.
 
-use ab_core::catalog::{AGGREGATES, FUNCTIONS, RECORDS, RELEASE};
+use ab_core::catalog::{AGGREGATES, FUNCTIONS, RELEASE};
+use ab_core::records::RECORDS;
 use sql_integration::connect;
 
 /// The name of the object a surface line describes (`function ab_ztest(…`, `type ab_srm_result (…`).
