@@ -408,9 +408,19 @@ impl ExperimentConfig {
             }
         }
         if let Some(planning) = &self.planning {
-            crate::planning::Design::new(planning.alpha, "two-sided", 1)?;
-            crate::planning::check_power(planning.power)?;
-            crate::planning::RatePair::new(planning.baseline, planning.mde, planning.relative)?;
+            let within_planning = |error: InvalidArgument| InvalidArgument {
+                argument: match error.argument {
+                    "alpha" => "planning.alpha",
+                    "power" => "planning.power",
+                    "baseline" => "planning.baseline",
+                    "mde" => "planning.mde",
+                    other => other,
+                },
+                ..error
+            };
+            crate::planning::Design::new(planning.alpha, "two-sided", 1).map_err(within_planning)?;
+            crate::planning::check_power(planning.power).map_err(within_planning)?;
+            crate::planning::RatePair::new(planning.baseline, planning.mde, planning.relative).map_err(within_planning)?;
         }
         Ok(())
     }
@@ -497,7 +507,8 @@ mod tests {
             ("/layer", json!({"name": "l", "lo": 0.5, "hi": 0.5}), "layer"),
             ("/targeting", json!([{"attribute": "country"}]), "targeting"),
             ("/guardrails", json!([{"metric": "nope", "bad_direction": "decrease", "threshold": 0.1}]), "guardrails.metric"),
-            ("/planning", json!({"baseline": 0.1, "mde": 0.1, "power": 1.0}), "power"),
+            ("/planning", json!({"baseline": 0.1, "mde": 0.1, "power": 1.0}), "planning.power"),
+            ("/planning", json!({"baseline": 0.1, "mde": 0.1, "alpha": 5e-324}), "planning.alpha"),
         ];
         for (pointer, value, argument) in cases {
             let mut body = two_arms();

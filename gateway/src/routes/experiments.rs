@@ -106,17 +106,13 @@ pub async fn update(State(state): State<AppState>, _: Admin, Path(id): Path<Stri
     Ok(Json(experiment))
 }
 
-/// A configuration as `ab_core` validates it, with what the gateway adds: no NUL, and the
-/// planning inputs' bounds of `POST /api/v1/sample-size`.
+/// A configuration as `ab_core` validates it (the planning inputs with the bounds of
+/// `POST /api/v1/sample-size`), with what the gateway adds: no NUL.
 fn checked_config(body: Value) -> Result<ExperimentConfig, ApiError> {
     if crate::events::holds_nul(&body) {
         return Err(ApiError::invalid("experiment", "contains NUL (U+0000), which Postgres cannot store"));
     }
-    let config = ExperimentConfig::from_json(body)?;
-    if let Some(planning) = &config.planning {
-        crate::routes::planning::check_design(planning.alpha, planning.power, "planning.")?;
-    }
-    Ok(config)
+    Ok(ExperimentConfig::from_json(body)?)
 }
 
 /// After the start, variants keep their ids, control and payloads; only weights move.
