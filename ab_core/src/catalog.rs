@@ -215,6 +215,12 @@ pub struct Function {
 }
 
 impl Function {
+    /// The overload a call of `count` arguments means: overloads differ in how many they take
+    /// (`ab_assign`), and trailing ones with defaults may be left out.
+    pub fn overload_taking(&self, count: usize) -> Option<&'static Overload> {
+        self.overloads.iter().find(|o| (o.required()..=o.params.len()).contains(&count))
+    }
+
     /// The description of the whole function: its overloads' comments.
     pub fn description(&self) -> String {
         self.overloads.iter().map(|o| o.comment).collect::<Vec<_>>().join("; or ")

@@ -31,8 +31,17 @@ pub fn data_type(ty: SqlType) -> DataType {
     }
 }
 
+/// The columns of the parameters a call left out: their defaults, `rows` long.
+pub fn add_defaults(name: &str, overload: &Overload, columns: &mut Vec<Column>, rows: usize) -> Result<()> {
+    for missing in &overload.params[columns.len()..] {
+        let default = default_value(missing).ok_or_else(|| plan_error(format!("{name}: {} is required", missing.name)))?;
+        columns.push(Column::constant(&default, rows)?);
+    }
+    Ok(())
+}
+
 /// A parameter's default as a constant of its type.
-pub fn default_value(param: &Param) -> Option<ScalarValue> {
+fn default_value(param: &Param) -> Option<ScalarValue> {
     Some(match (param.default?, param.ty) {
         (DefaultValue::Float(v), _) => ScalarValue::Float64(Some(v)),
         (DefaultValue::Int(v), SqlType::Int4) => ScalarValue::Int32(Some(i32::try_from(v).ok()?)),
@@ -142,7 +151,7 @@ impl RowFunction {
     /// The overload a call of this many arguments means (overloads differ in arity: `ab_assign`).
     fn overload(&self, arg_types: &[DataType]) -> Result<&'static Overload> {
         let count = arg_types.len();
-        self.function.overloads.iter().find(|o| (o.required()..=o.params.len()).contains(&count)).ok_or_else(|| {
+        self.function.overload_taking(count).ok_or_else(|| {
             plan_error(format!(
                 "{} does not take {count} arguments; see its documentation: {}",
                 self.function.name, self.documentation.syntax_example
@@ -183,11 +192,7 @@ impl ScalarUDFImpl for RowFunction {
         for (array, param) in ColumnarValue::values_to_arrays(&args.args)?.iter().zip(overload.params) {
             columns.push(Column::new(cast(array, &data_type(param.ty))?));
         }
-        for missing in &overload.params[columns.len()..] {
-            let default = default_value(missing)
-                .ok_or_else(|| plan_error(format!("{}: {} is required", self.function.name, missing.name)))?;
-            columns.push(Column::constant(&default, rows)?);
-        }
+        add_defaults(self.function.name, overload, &mut columns, rows)?;
         let mut values = Vec::with_capacity(rows);
         for row in 0..rows {
             if columns.iter().any(|c| c.is_null(row)) {

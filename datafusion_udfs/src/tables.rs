@@ -6,9 +6,9 @@
 
 use crate::args::{invalid, plan_error, Column};
 use crate::results::{struct_type, to_struct_array};
-use crate::scalars::{data_type, default_value, RowArgs};
+use crate::scalars::{add_defaults, data_type, RowArgs};
 use ab_core::catalog::{Function, Returns, Value, FUNCTIONS};
-use datafusion::arrow::array::{new_empty_array, Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DFSchema, Result};
@@ -26,12 +26,8 @@ impl TableFunctionImpl for TableFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let name = self.function.name;
         let exprs = args.exprs();
-        let overload = self
-            .function
-            .overloads
-            .iter()
-            .find(|o| (o.required()..=o.params.len()).contains(&exprs.len()))
-            .ok_or_else(|| plan_error(format!("{name} does not take {} arguments", exprs.len())))?;
+        let overload =
+            self.function.overload_taking(exprs.len()).ok_or_else(|| plan_error(format!("{name} does not take {} arguments", exprs.len())))?;
         let Returns::Table(record) = overload.returns else {
             return Err(plan_error(format!("{name} is not a table function")));
         };
@@ -48,10 +44,7 @@ impl TableFunctionImpl for TableFunction {
             let physical = args.session().create_physical_expr(expr, &no_columns)?;
             columns.push(Column::new(physical.evaluate(&one_row)?.into_array(1)?));
         }
-        for missing in &overload.params[columns.len()..] {
-            let default = default_value(missing).ok_or_else(|| plan_error(format!("{name}: {} is required", missing.name)))?;
-            columns.push(Column::constant(&default, 1)?);
-        }
+        add_defaults(name, overload, &mut columns, 1)?;
         let rows = if columns.iter().any(|c| c.is_null(0)) {
             Vec::new()
         } else {
@@ -63,11 +56,7 @@ impl TableFunctionImpl for TableFunction {
         let DataType::Struct(fields) = struct_type(record) else { unreachable!("a record is a struct") };
         let schema = Arc::new(Schema::new(fields.clone()));
         let structs = to_struct_array(record, &rows.into_iter().map(Some).collect::<Vec<_>>());
-        let batch = if structs.is_empty() {
-            RecordBatch::try_new(schema.clone(), fields.iter().map(|f| new_empty_array(f.data_type())).collect())?
-        } else {
-            RecordBatch::try_new(schema.clone(), structs.as_struct().columns().to_vec())?
-        };
+        let batch = RecordBatch::try_new(schema.clone(), structs.as_struct().columns().to_vec())?;
         Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
     }
 }

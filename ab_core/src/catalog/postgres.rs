@@ -5,7 +5,7 @@
 //! release adds make its upgrade script ([`upgrade_sql`]).
 
 use super::{aggregate_states, Aggregate, Param, Returns, AGGREGATES, FUNCTIONS, PREVIOUS_RELEASE, RELEASE};
-use crate::records::RECORDS;
+use crate::records::{Record, RECORDS};
 use std::fmt::Write;
 
 /// `'text'` with its quotes doubled.
@@ -31,15 +31,17 @@ fn types(params: &[Param], internal: bool) -> String {
     format!("({})", types.join(", "))
 }
 
+/// `"name" type, …` of a record's fields.
+fn columns(record: &Record) -> String {
+    let columns: Vec<String> = record.fields.iter().map(|(name, kind)| format!("\"{name}\" {}", kind.sql_type().sql())).collect();
+    columns.join(", ")
+}
+
 fn returns(returns: Returns) -> String {
     match returns {
         Returns::Scalar(ty) => ty.sql().to_owned(),
         Returns::Record(record) => record.name.to_owned(),
-        Returns::Table(record) => {
-            let columns: Vec<String> =
-                record.fields.iter().map(|(name, kind)| format!("\"{name}\" {}", kind.sql_type().sql())).collect();
-            format!("TABLE ({})", columns.join(", "))
-        }
+        Returns::Table(record) => format!("TABLE ({})", columns(record)),
     }
 }
 
@@ -67,9 +69,7 @@ pub fn types_sql() -> String {
 fn composite_types(objects: Objects) -> String {
     let mut sql = String::new();
     for record in RECORDS.iter().filter(|r| objects.take(r.added_in)) {
-        let fields: Vec<String> =
-            record.fields.iter().map(|(name, kind)| format!("\"{name}\" {}", kind.sql_type().sql())).collect();
-        let _ = writeln!(sql, "CREATE TYPE {} AS ({});", record.name, fields.join(", "));
+        let _ = writeln!(sql, "CREATE TYPE {} AS ({});", record.name, columns(record));
     }
     for record in RECORDS.iter().filter(|r| objects.take(r.added_in)) {
         let _ = writeln!(sql, "COMMENT ON TYPE {} IS {};", record.name, literal(record.comment));
