@@ -221,7 +221,7 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
         fsync_interval: Duration::from_millis(settings.exposure_fsync_ms),
         max_bytes: settings.exposure_spool_max_mb << 20,
     })?;
-    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), spool_reader, metrics.clone()));
+    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), spool_reader, settings.exposure_defer_busy_share, metrics.clone()));
     let (events, event_writers) = EventWriter::start(pool.clone(), settings.event_writers, metrics.clone());
     let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone(), metrics.clone()));
     let state = AppState {

@@ -21,12 +21,11 @@ const BATCH_ROWS: usize = 5_000;
 /// A batch smaller than `BATCH_ROWS` waits this long for the next, so that trickling
 /// assignments share statements instead of writing one row each.
 const GATHER_INTERVAL: Duration = Duration::from_millis(200);
-/// While the runtime's workers spend at least this share of their time answering requests,
-/// a full batch waits (within the bounds below): each batch keeps a Postgres backend busy on
+/// While the runtime's workers spend at least `busy_share` of their time answering requests
+/// (`--exposure-defer-busy-share`, 0.5), a full batch waits (within the bounds below): each batch keeps a Postgres backend busy on
 /// a core, and on a machine Postgres shares with the gateway, batches written during a burst
 /// of new units were the tail of `/assign` (issue 17). The spool holds the exposures durably
 /// meanwhile, and they are written as soon as the burst ebbs.
-const BUSY_SHARE: f64 = 0.5;
 /// How often a waiting batch looks at the workers again.
 const BUSY_SAMPLE: Duration = Duration::from_millis(100);
 /// A batch waits no longer than this after its first exposure: at most one results tick
@@ -95,9 +94,10 @@ impl ExposureLog {
 }
 
 /// Writes the spool to Postgres until the spool is closed and read to its end. A full batch
-/// waits while the workers are busy answering (see `BUSY_SHARE`), a trickle waits to gather.
+/// waits while the workers are busy answering at least `busy_share` of the time (see
+/// `BUSY_SAMPLE`), a trickle waits to gather.
 /// A batch that fails is retried (Postgres down); meanwhile the spool grows on disk.
-pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metrics) {
+pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, busy_share: f64, metrics: Metrics) {
     let mut workers = WorkerLoad::now();
     loop {
         let (batch, next) = match reader.next_batch(BATCH_ROWS).await {
@@ -113,7 +113,7 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, metrics: Metri
             let first = batch[0].at;
             while (Utc::now() - first).to_std().unwrap_or_default() < MAX_DEFERRAL
                 && reader.backlog_share() < DEFERRED_BACKLOG_LIMIT
-                && workers.busy_share_since_last_look() >= BUSY_SHARE
+                && workers.busy_share_since_last_look() >= busy_share
             {
                 metrics.exposure_writes_deferred.set(1);
                 tokio::time::sleep(BUSY_SAMPLE).await;

@@ -123,6 +123,10 @@ pub struct ServeSettings {
     /// per MiB); past it, /assign answers 503 exposure_log_full for units not seen before.
     #[arg(long, env = "AB_EXPOSURE_SPOOL_MAX_MB", default_value_t = 1024)]
     pub exposure_spool_max_mb: u64,
+    /// A full batch of exposures waits while the workers are busy answering at least this
+    /// share of the time (0 < share <= 1; 1 waits only when they are never idle).
+    #[arg(long, env = "AB_EXPOSURE_DEFER_BUSY_SHARE", default_value_t = 0.5, value_parser = busy_share)]
+    pub exposure_defer_busy_share: f64,
     #[arg(long, env = "AB_POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
     /// Threads answering requests (default: one per core).
@@ -130,6 +134,13 @@ pub struct ServeSettings {
     pub worker_threads: Option<usize>,
     #[arg(long, env = "AB_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+fn busy_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
+        _ => Err(format!("{text:?} is not a share in (0, 1]")),
+    }
 }
 
 impl ServeSettings {
