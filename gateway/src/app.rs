@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::cache::ConfigCache;
 use crate::error::ApiError;
 use crate::events::EventWriter;
-use crate::exposures::{flush_exposures, ExposureLog};
+use crate::exposures::{flush_exposures, ExposureLog, FlushSettings};
 use crate::metrics::{track, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::routes::planning::{MIN_ALPHA, MIN_POWER};
@@ -221,7 +221,12 @@ pub async fn serve(database_url: &str, settings: ServeSettings) -> anyhow::Resul
         fsync_interval: Duration::from_millis(settings.exposure_fsync_ms),
         max_bytes: settings.exposure_spool_max_mb << 20,
     })?;
-    let exposure_flusher = tokio::spawn(flush_exposures(pool.clone(), spool_reader, settings.exposure_defer_busy_share, metrics.clone()));
+    let exposure_flusher = tokio::spawn(flush_exposures(
+        pool.clone(),
+        spool_reader,
+        FlushSettings { batch_rows: settings.exposure_batch_rows, busy_share: settings.exposure_defer_busy_share },
+        metrics.clone(),
+    ));
     let (events, event_writers) = EventWriter::start(pool.clone(), settings.event_writers, metrics.clone());
     let maintenance = tokio::spawn(maintenance::run(pool.clone(), settings.clone(), metrics.clone()));
     let state = AppState {

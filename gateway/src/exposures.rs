@@ -17,12 +17,11 @@ use crate::spool::{Exposure, Spool, SpoolFull, SpoolReader};
 const SHARDS: usize = 64;
 /// Remembered units per shard; a full shard is cleared (the table still has them).
 const SHARD_CAPACITY: usize = 1 << 16;
-const BATCH_ROWS: usize = 5_000;
-/// A batch smaller than `BATCH_ROWS` waits this long for the next, so that trickling
+/// A batch smaller than `FlushSettings::batch_rows` waits this long for the next, so that trickling
 /// assignments share statements instead of writing one row each.
 const GATHER_INTERVAL: Duration = Duration::from_millis(200);
-/// While the runtime's workers spend at least `busy_share` of their time answering requests
-/// (`--exposure-defer-busy-share`, 0.5), a full batch waits (within the bounds below): each batch keeps a Postgres backend busy on
+/// While the runtime's workers spend at least `FlushSettings::busy_share` of their time
+/// answering requests, a full batch waits (within the bounds below): each batch keeps a Postgres backend busy on
 /// a core, and on a machine Postgres shares with the gateway, batches written during a burst
 /// of new units were the tail of `/assign` (issue 17). The spool holds the exposures durably
 /// meanwhile, and they are written as soon as the burst ebbs.
@@ -33,6 +32,15 @@ const BUSY_SAMPLE: Duration = Duration::from_millis(100);
 const MAX_DEFERRAL: Duration = Duration::from_secs(30);
 /// Nor past this share of the spool's bound, so waiting never makes the spool refuse units.
 const DEFERRED_BACKLOG_LIMIT: f64 = 0.25;
+
+/// How the flusher batches (`--exposure-batch-rows`, `--exposure-defer-busy-share`).
+#[derive(Clone, Copy, Debug)]
+pub struct FlushSettings {
+    /// Rows per insert; a full batch is what a burst produces, and only it may wait.
+    pub batch_rows: usize,
+    /// The workers' busy share at and above which a full batch waits.
+    pub busy_share: f64,
+}
 
 pub struct ExposureLog {
     shards: Vec<Mutex<HashMap<u64, u16>>>,
@@ -94,13 +102,12 @@ impl ExposureLog {
 }
 
 /// Writes the spool to Postgres until the spool is closed and read to its end. A full batch
-/// waits while the workers are busy answering at least `busy_share` of the time (see
-/// `BUSY_SAMPLE`), a trickle waits to gather.
+/// waits while the workers are busy answering (see `BUSY_SAMPLE`), a trickle waits to gather.
 /// A batch that fails is retried (Postgres down); meanwhile the spool grows on disk.
-pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, busy_share: f64, metrics: Metrics) {
+pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, settings: FlushSettings, metrics: Metrics) {
     let mut workers = WorkerLoad::now();
     loop {
-        let (batch, next) = match reader.next_batch(BATCH_ROWS).await {
+        let (batch, next) = match reader.next_batch(settings.batch_rows).await {
             Ok(Some(read)) => read,
             Ok(None) => return,
             Err(error) => {
@@ -109,18 +116,18 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, busy_share: f6
             }
         };
         let rows = batch.len();
-        if rows == BATCH_ROWS {
+        if rows == settings.batch_rows {
             let first = batch[0].at;
             while (Utc::now() - first).to_std().unwrap_or_default() < MAX_DEFERRAL
                 && reader.backlog_share() < DEFERRED_BACKLOG_LIMIT
-                && workers.busy_share_since_last_look() >= busy_share
+                && workers.busy_share_since_last_look() >= settings.busy_share
             {
                 metrics.exposure_writes_deferred.set(1);
                 tokio::time::sleep(BUSY_SAMPLE).await;
             }
             metrics.exposure_writes_deferred.set(0);
         }
-        // Sorting a batch of 5,000 takes about half a millisecond (release build): not on the
+        // Sorting a batch of 5,000 (the default) takes about half a millisecond (release build): not on the
         // runtime's worker, which answers `/assign`.
         let columns = match tokio::task::spawn_blocking(move || Columns::in_lock_order(batch)).await {
             Ok(columns) => columns,
@@ -135,7 +142,7 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, busy_share: f6
         }
         metrics.exposures_committed.inc_by(rows as u64);
         reader.committed(next);
-        if rows < BATCH_ROWS {
+        if rows < settings.batch_rows {
             tokio::time::sleep(GATHER_INTERVAL).await;
         }
     }

@@ -123,6 +123,9 @@ pub struct ServeSettings {
     /// per MiB); past it, /assign answers 503 exposure_log_full for units not seen before.
     #[arg(long, env = "AB_EXPOSURE_SPOOL_MAX_MB", default_value_t = 1024)]
     pub exposure_spool_max_mb: u64,
+    /// Exposures written to Postgres per statement; only a full batch may wait (below).
+    #[arg(long, env = "AB_EXPOSURE_BATCH_ROWS", default_value_t = 5_000, value_parser = batch_rows)]
+    pub exposure_batch_rows: usize,
     /// A full batch of exposures waits while the workers are busy answering at least this
     /// share of the time (0 < share <= 1; 1 waits only when they are never idle).
     #[arg(long, env = "AB_EXPOSURE_DEFER_BUSY_SHARE", default_value_t = 0.5, value_parser = busy_share)]
@@ -134,6 +137,13 @@ pub struct ServeSettings {
     pub worker_threads: Option<usize>,
     #[arg(long, env = "AB_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+fn batch_rows(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(rows) if (1..=100_000).contains(&rows) => Ok(rows),
+        _ => Err(format!("{text:?} is not a number of rows from 1 to 100000")),
+    }
 }
 
 fn busy_share(text: &str) -> Result<f64, String> {
