@@ -21,6 +21,7 @@ pub mod eligibility;
 pub mod error;
 pub mod experiment;
 pub mod foreign_hash;
+pub mod group_sequential;
 pub mod interrupt;
 pub mod moments;
 pub mod outliers;

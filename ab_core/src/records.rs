@@ -162,6 +162,13 @@ pub static MARGIN: Record = Record {
     ],
 };
 
+pub static GST_BOUNDARY: Record = Record {
+    name: "ab_gst_boundary",
+    added_in: Some("0.3.0"),
+    comment: "Result of ab_gst_boundary: the boundary of a group sequential design's current look, the alpha spent up to it and the nominal p-value at which it rejects",
+    fields: &[("look", I4), ("information", F), ("alpha_spent", F), ("z_bound", F), ("p_bound", F)],
+};
+
 /// The composite types, in the order of their `CREATE TYPE`.
 pub static RECORDS: &[&Record] =
-    &[&ZTEST, &TTEST, &CUPED, &SRM, &BAYES, &SEQUENTIAL, &CONTAMINATION, &QUANTILE, &INTERACTION, &RATIO_CUPED, &RATIO, &MARGIN];
+    &[&ZTEST, &TTEST, &CUPED, &SRM, &BAYES, &SEQUENTIAL, &CONTAMINATION, &QUANTILE, &INTERACTION, &RATIO_CUPED, &RATIO, &MARGIN, &GST_BOUNDARY];

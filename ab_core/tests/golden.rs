@@ -432,3 +432,57 @@ fn catalog_calls_match_their_references() {
         });
     });
 }
+
+/// Calls a catalog function by name with all of a case's arguments.
+fn call_by_name(name: &str, case: &Value) -> Output {
+    let function = catalog::function(str_of(&case["function"])).unwrap_or_else(|| panic!("{name}: not in the catalog"));
+    let args = case["args"].as_array().expect("args");
+    let overload = function.overloads.iter().find(|o| o.params.len() == args.len()).expect("an overload taking every argument");
+    (overload.body)(&JsonArgs(args)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Largest difference of a z boundary from spotify-confidence's (1.3e-4 measured): its grid's trapezoids of 0.05 sd
+/// and a bisection stopping within 1e-7 of the probability to spend (tests/golden/
+/// generate_group_sequential.py).
+const SPOTIFY_Z_TOLERANCE: f64 = 5e-4;
+
+/// The documented accuracy of the group sequential figures (docs/statistics.md): Simpson's rule
+/// on Jennison and Turnbull's grid, measured 4.5e-8 at worst against the quadrature reference.
+const GRID_TOLERANCE: f64 = 1e-7;
+
+/// Group sequential boundaries and inflation factors (tests/golden/group_sequential.json):
+/// the quadrature reference at the grid's accuracy, spotify-confidence's at its own.
+#[test]
+fn group_sequential_designs_match_their_references() {
+    let vectors = golden_vectors::load_file("group_sequential.json");
+    let mut exact = Checker::with_tolerance(GRID_TOLERANCE);
+    let (mut spotify_checked, mut spotify_worst, mut spotify_failures) = (0, 0.0_f64, Vec::new());
+    for (index, case) in cases(&vectors, "boundaries").iter().enumerate() {
+        let name = case_name("boundaries", index, case);
+        let Output::Record(values) = call_by_name(&name, case) else { panic!("{name}: no record") };
+        let record = ab_core::records::GST_BOUNDARY.fields;
+        let field = |wanted: &str| match record.iter().position(|(f, _)| *f == wanted) {
+            Some(index) => actual_of(values[index]),
+            None => Actual::Missing,
+        };
+        if str_of(&case["reference"]) == "exact" {
+            exact.record(&name, &case["expected"], field);
+        } else {
+            spotify_checked += 1;
+            let expected = f64_of(&case["expected"]["z_bound"]);
+            let Actual::Float(Some(z)) = field("z_bound") else { panic!("{name}: no z_bound") };
+            spotify_worst = spotify_worst.max((z - expected).abs());
+            if (z - expected).abs() > SPOTIFY_Z_TOLERANCE {
+                spotify_failures.push(format!("{name}: z_bound = {z}, spotify-confidence {expected}"));
+            }
+        }
+    }
+    for (index, case) in cases(&vectors, "inflation").iter().enumerate() {
+        let name = case_name("inflation", index, case);
+        let Output::Float(inflation) = call_by_name(&name, case) else { panic!("{name}: no float") };
+        exact.float(&name, "inflation", Some(inflation), &case["expected"]);
+    }
+    exact.finish("group sequential (quadrature)");
+    assert!(spotify_checked > 0 && spotify_failures.is_empty(), "{spotify_checked} checked:\n{}", spotify_failures.join("\n"));
+    eprintln!("spotify-confidence: {spotify_checked} boundaries within {spotify_worst:.1e} on z");
+}

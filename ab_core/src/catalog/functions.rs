@@ -7,11 +7,11 @@ use super::{optional, required, Args, Function, Overload, Param, Returns, Symbol
 use crate::compare::verdict::{verdicts, ArmSummary, Horizon, Scale};
 use crate::compare::margin::Margin;
 use crate::compare::{self, TestSettings, DEFAULT_ALPHA};
-use crate::records::{FieldValue, BAYES, CONTAMINATION, MARGIN, QUANTILE, SEQUENTIAL, SRM, TTEST, VERDICT_ROW, ZTEST};
+use crate::records::{FieldValue, BAYES, CONTAMINATION, GST_BOUNDARY, MARGIN, QUANTILE, SEQUENTIAL, SRM, TTEST, VERDICT_ROW, ZTEST};
 use crate::planning::{self, Design, RatePair, DEFAULT_POWER};
 use crate::sequential::DEFAULT_TUNING_N;
 use crate::srm::{self, Correction};
-use crate::{assign, bayes, contamination, foreign_hash, outliers, quantile, sequential, InvalidArgument, Result};
+use crate::{assign, bayes, contamination, foreign_hash, group_sequential, outliers, quantile, sequential, InvalidArgument, Result};
 
 const ALPHA: Param = optional("alpha", Float8, FloatDefault(DEFAULT_ALPHA));
 const POWER: Param = optional("power", Float8, FloatDefault(DEFAULT_POWER));
@@ -19,6 +19,7 @@ const RELATIVE: Param = optional("relative", Bool, BoolDefault(true));
 const ALTERNATIVE: Param = optional("alternative", Text, TextDefault("two-sided"));
 const COMPARISONS: Param = optional("comparisons", Int4, IntDefault(1));
 const TUNING_N: Param = optional("tuning_n", Float8, FloatDefault(DEFAULT_TUNING_N));
+const SPENDING: Param = optional("spending", Text, TextDefault("obrien-fleming"));
 const HIGHER_IS_BETTER: Param = optional("higher_is_better", Bool, BoolDefault(true));
 
 /// A function of one overload through the generic adapter, whose C symbol is `<name>_wrapper`;
@@ -365,6 +366,17 @@ pub static FUNCTIONS: &[Function] = &[
         example "ab_quantile_test(ARRAY[1.0, 2.0, 3.0, 4.0, 5.0], ARRAY[2.0, 3.0, 4.0, 5.0, 6.0], 0.5)",
         (required("control", Float8Array), required("treatment", Float8Array), required("q", Float8), ALPHA) -> Returns::Record(&QUANTILE),
         |a| quantile::quantile_test(&a.floats(0)?, &a.floats(1)?, a.float(2), a.float(3)).map(|r| Value::record(&r))),
+    // Group sequential designs (ab_core::group_sequential).
+    function!("ab_gst_boundary", added in "0.3.0",
+        "Boundary of a group sequential design's last look given the looks before it (information fractions of the planned maximum), by Lan-DeMets alpha spending: 'obrien-fleming', 'pocock' or 'power:rho'",
+        example "ab_gst_boundary(ARRAY[0.25, 0.5, 0.75], 0.05, 'obrien-fleming')",
+        (required("information", Float8Array), ALPHA, SPENDING, ALTERNATIVE) -> Returns::Record(&GST_BOUNDARY),
+        |a| group_sequential::boundary(a.floats(0)?, a.float(1), a.text(2), a.text(3)).map(|r| Value::record(&r))),
+    function!("ab_gst_inflation", added in "0.3.0",
+        "Factor by which a group sequential design's maximum sample size exceeds the single-look test's for the same alpha and power (the last look at information 1)",
+        example "ab_gst_inflation(ARRAY[0.25, 0.5, 0.75, 1.0], 0.05, 0.8, 'pocock')",
+        (required("information", Float8Array), ALPHA, POWER, SPENDING, ALTERNATIVE) -> Returns::Scalar(Float8),
+        |a| group_sequential::inflation(a.floats(0)?, a.float(1), a.float(2), a.text(3), a.text(4)).map(Value::Float)),
     function!("ab_winsorize",
         "The value capped to [lo, hi]",
         example "ab_winsorize(1250.0, 0.0, 500.0)",
