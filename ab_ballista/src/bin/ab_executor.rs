@@ -52,7 +52,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ab_service_config::parse();
     init_logging("info");
     let started = async {
         let config = ExecutorProcessConfig {

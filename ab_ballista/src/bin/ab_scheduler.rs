@@ -38,7 +38,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ab_service_config::parse();
     init_logging("info");
     let address: SocketAddr = match format!("{}:{}", args.bind_host, args.port).parse() {
         Ok(address) => address,
