@@ -9,7 +9,9 @@
 #   latter two and /etc/pg-ab/{scheduler,executor}.env.
 # The services' binaries are built with the release profile (about 45 min for DataFusion and
 # Ballista on 2 cores), unless PG_AB_PACKAGE_BIN_DIR names a directory that holds them already:
-# the test packages the debug binaries `cargo test --workspace` built. No maintainer scripts:
+# the test packages the debug binaries `cargo test --workspace` built. PG_AB_PACKAGE_COMPRESSION
+# is dpkg-deb's -Z (xz; the test's `none` spares it compressing the debug binaries, about 1 GB,
+# which xz takes minutes for). No maintainer scripts:
 # installing neither creates users (the units use DynamicUser=) nor starts anything.
 # Prints the packages' paths, one a line.
 set -euo pipefail
@@ -19,6 +21,7 @@ PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 OUT=$TARGET/package
 BIN_DIR=${PG_AB_PACKAGE_BIN_DIR:-}
+COMPRESSION=${PG_AB_PACKAGE_COMPRESSION:-xz}
 mkdir -p "$OUT"
 
 version_of() { cargo pkgid -p "$1" | sed 's/.*[#@]//'; }
@@ -26,7 +29,7 @@ version_of() { cargo pkgid -p "$1" | sed 's/.*[#@]//'; }
 # The staged tree as a .deb, owned by root, files u=rw,go=r unless staged otherwise.
 build_deb() {
   local stage=$1 deb=$2
-  dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+  dpkg-deb --root-owner-group -Z"$COMPRESSION" --build "$stage" "$deb" >/dev/null
   echo "$deb"
 }
 
