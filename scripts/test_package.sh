@@ -173,13 +173,20 @@ wait_for "http://127.0.0.1:$GATEWAY_PORT/readyz" "${services[-1]}" || fail "the 
 stop_services
 pass "the gateway starts with all $(grep -c '^[A-Z]' "$ROOT/every-key.env") keys the packaged file documents set"
 
-# Bad input: a key no flag has stops the start (exit 2), by name.
-{ cat "$ROOT/etc/pg-ab/gateway.env"; echo "AB_LISTN=0.0.0.0:80"; } >"$ROOT/misspelt.env"
-status=0
-refusal=$(env "${gateway_env[@]}" timeout 20 "$GATEWAY" --config "$ROOT/misspelt.env" serve 2>&1) || status=$?
-[ "$status" -eq 2 ] && grep -q "misspelt.env, line [0-9]*: unknown key AB_LISTN " <<<"$refusal" \
-  || fail "a misspelt key: exit $status, $refusal"
-pass "an unknown key in the configuration file stops the gateway, named: ${refusal%% (*}"
+# Bad input: a key no flag has stops each service from starting (exit 2), by name.
+refusals=()
+for name in gateway scheduler executor; do
+  subcommand=()
+  [ "$name" != gateway ] || subcommand=(serve)
+  { cat "$ROOT/etc/pg-ab/$name.env"; echo "AB_LISTN=0.0.0.0:80"; } >"$ROOT/misspelt-$name.env"
+  status=0
+  refusal=$(env "${gateway_env[@]}" timeout 20 "$ROOT/usr/bin/ab-$name" --config "$ROOT/misspelt-$name.env" "${subcommand[@]}" 2>&1) || status=$?
+  refusal=${refusal#*: error: }
+  [ "$status" -eq 2 ] && grep -q "^configuration file $ROOT/misspelt-$name.env, line [0-9]*: unknown key AB_LISTN " <<<"$refusal" \
+    || fail "ab-$name with a misspelt key: exit $status, $refusal"
+  refusals+=("ab-$name: ${refusal%% (*}")
+done
+pass "an unknown key in the configuration file stops each of the 3 services, named (${refusals[0]})"
 
 # The packaged scheduler and executor with their packaged files form a cluster; the packaged
 # ab-sql runs the same SQL on it and locally.
