@@ -21,14 +21,14 @@ pub const LOG_FILTER_KEY: &str = "AB_LOG";
 /// `T::parse()` with a `--config FILE` (`AB_CONFIG`) flag added, the file's keys put in the
 /// environment before the flags are read. Exits with status 2 and a message naming the
 /// file, the line and the key when the file cannot be read or holds a line or key it should
-/// not.
+/// not. Call it before any thread starts: it sets environment variables.
 pub fn parse<T: Parser>() -> T {
     let command = with_config_flag(T::command());
     if let Some(path) = command.clone().get_matches().get_one::<PathBuf>(CONFIG_ARG) {
         match read(path, &known_keys(&command)) {
             Ok(entries) => {
                 for (key, value) in entries {
-                    // The environment wins over the file; no thread runs yet to race with.
+                    // The environment wins over the file.
                     if std::env::var_os(&key).is_none() {
                         std::env::set_var(key, value);
                     }
