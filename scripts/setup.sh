@@ -18,8 +18,10 @@ as_root() {
 
 step "system packages"
 # postgresql-15-cron and -partman: the maintenance inside Postgres (gateway/tests/dba_maintenance.rs).
+# systemd (for systemd-analyze verify; it need not run as PID 1) and curl: the services'
+# packages (scripts/test_package.sh).
 packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config make chromium fonts-dejavu-core
-          postgresql-15-cron postgresql-15-partman)
+          postgresql-15-cron postgresql-15-partman systemd curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")

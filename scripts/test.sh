@@ -34,7 +34,7 @@ if ! "$PG_REGRESS" --use-existing --host=127.0.0.1 --port="${PG_AB_PORT:-54329}"
 fi
 regress_passed=$(echo $tests | wc -w)
 
-printf '\n== the Debian package: dpkg install into a private root, CREATE EXTENSION, dpkg -r\n'
+printf '\n== the Debian packages: dpkg install into a private root, CREATE EXTENSION, the services started from it, dpkg --purge\n'
 PACKAGE_LOG=$(mktemp)
 scripts/test_package.sh | tee "$PACKAGE_LOG"
 package_passed=$(awk '/^[0-9]+ passed$/ {print $1}' "$PACKAGE_LOG")

@@ -2,11 +2,10 @@
 
 use ab_gateway::settings::{Cli, Command, LogFormat, ServeSettings, TokenCommand};
 use ab_gateway::{app, db, store};
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli: Cli = ab_service_config::parse();
     let log_format = match &cli.command {
         Command::Serve(settings) => settings.log_format,
         _ => LogFormat::Text,

@@ -1,4 +1,5 @@
-//! Command line and environment configuration (`--flag` or the `AB_*` variable).
+//! Command line and environment configuration (`--flag`, the `AB_*` variable, or that key in
+//! the `--config` file: ab_service_config).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;

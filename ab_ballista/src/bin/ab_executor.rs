@@ -50,10 +50,14 @@ struct Args {
     heartbeat_secs: u64,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    // Before the runtime's threads start: --config puts the file's keys in the environment.
+    let args: Args = ab_service_config::parse();
     init_logging("info");
+    tokio::runtime::Runtime::new().expect("a tokio runtime").block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
     let started = async {
         let config = ExecutorProcessConfig {
             scheduler_host: args.scheduler_host,

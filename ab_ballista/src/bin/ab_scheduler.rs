@@ -36,10 +36,14 @@ struct Args {
     task_max_failures: usize,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    // Before the runtime's threads start: --config puts the file's keys in the environment.
+    let args: Args = ab_service_config::parse();
     init_logging("info");
+    tokio::runtime::Runtime::new().expect("a tokio runtime").block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
     let address: SocketAddr = match format!("{}:{}", args.bind_host, args.port).parse() {
         Ok(address) => address,
         Err(error) => {
