@@ -40,6 +40,11 @@ rm -rf "$ROOT"
 trap cleanup EXIT
 
 started=$(date +%s)
+if [ -z "${PG_AB_PACKAGE_BIN_DIR:-}" ]; then
+  # The binaries of the workspace's test build, whose features (ab-sql's cluster support among
+  # them) a build of one package alone would not have: after make test's cargo test, a no-op.
+  cargo test --workspace --exclude pg_ab --no-run 2>&1 | tail -n 1 >&2
+fi
 packages=$(PG_AB_PACKAGE_BIN_DIR=${PG_AB_PACKAGE_BIN_DIR:-$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug} \
   PG_AB_PACKAGE_COMPRESSION=none scripts/package.sh)
 deb=$(grep '/postgresql-15-pg-ab_' <<<"$packages")
