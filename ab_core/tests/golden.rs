@@ -419,26 +419,33 @@ impl Args for JsonArgs<'_> {
 #[test]
 fn catalog_calls_match_their_references() {
     each_case("catalog_calls", |name, case, checker| {
-        let function = catalog::function(str_of(&case["function"])).unwrap_or_else(|| panic!("{name}: not in the catalog"));
-        let args = case["args"].as_array().expect("args");
-        let overload = function.overloads.iter().find(|o| o.params.len() == args.len()).expect("an overload taking every argument");
-        let Returns::Record(record) = overload.returns else { panic!("{name}: the section holds calls with a record result") };
-        let Output::Record(values) = (overload.body)(&JsonArgs(args)).unwrap_or_else(|e| panic!("{name}: {e}")) else {
-            panic!("{name}: no record")
-        };
-        checker.record(name, &case["expected"], |field| match record.fields.iter().position(|(f, _)| *f == field) {
-            Some(index) => actual_of(values[index]),
-            None => Actual::Missing,
-        });
+        let (record, values) = call_returning_record(name, case);
+        checker.record(name, &case["expected"], |field| record_field(record, &values, field));
     });
 }
 
 /// Calls a catalog function by name with all of a case's arguments.
-fn call_by_name(name: &str, case: &Value) -> Output {
+fn call_by_name(name: &str, case: &Value) -> (&'static catalog::Overload, Output) {
     let function = catalog::function(str_of(&case["function"])).unwrap_or_else(|| panic!("{name}: not in the catalog"));
     let args = case["args"].as_array().expect("args");
     let overload = function.overloads.iter().find(|o| o.params.len() == args.len()).expect("an overload taking every argument");
-    (overload.body)(&JsonArgs(args)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    (overload, (overload.body)(&JsonArgs(args)).unwrap_or_else(|e| panic!("{name}: {e}")))
+}
+
+/// A call of a function whose result is a record: the record and its values.
+fn call_returning_record(name: &str, case: &Value) -> (&'static ab_core::records::Record, Vec<FieldValue>) {
+    let (overload, output) = call_by_name(name, case);
+    let Returns::Record(record) = overload.returns else { panic!("{name}: not a call with a record result") };
+    let Output::Record(values) = output else { panic!("{name}: no record") };
+    (record, values)
+}
+
+/// A field of a record's values by name.
+fn record_field(record: &ab_core::records::Record, values: &[FieldValue], field: &str) -> Actual {
+    match record.fields.iter().position(|(f, _)| *f == field) {
+        Some(index) => actual_of(values[index]),
+        None => Actual::Missing,
+    }
 }
 
 /// Largest difference of a z boundary from spotify-confidence's (1.3e-4 measured): its grid's trapezoids of 0.05 sd
@@ -459,12 +466,8 @@ fn group_sequential_designs_match_their_references() {
     let (mut spotify_checked, mut spotify_worst, mut spotify_failures) = (0, 0.0_f64, Vec::new());
     for (index, case) in cases(&vectors, "boundaries").iter().enumerate() {
         let name = case_name("boundaries", index, case);
-        let Output::Record(values) = call_by_name(&name, case) else { panic!("{name}: no record") };
-        let record = ab_core::records::GST_BOUNDARY.fields;
-        let field = |wanted: &str| match record.iter().position(|(f, _)| *f == wanted) {
-            Some(index) => actual_of(values[index]),
-            None => Actual::Missing,
-        };
+        let (record, values) = call_returning_record(&name, case);
+        let field = |wanted: &str| record_field(record, &values, wanted);
         if str_of(&case["reference"]) == "exact" {
             exact.record(&name, &case["expected"], field);
         } else {
@@ -479,7 +482,7 @@ fn group_sequential_designs_match_their_references() {
     }
     for (index, case) in cases(&vectors, "inflation").iter().enumerate() {
         let name = case_name("inflation", index, case);
-        let Output::Float(inflation) = call_by_name(&name, case) else { panic!("{name}: no float") };
+        let (_, Output::Float(inflation)) = call_by_name(&name, case) else { panic!("{name}: no float") };
         exact.float(&name, "inflation", Some(inflation), &case["expected"]);
     }
     exact.finish("group sequential (quadrature)");

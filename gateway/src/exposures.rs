@@ -17,13 +17,13 @@ use crate::spool::{Exposure, Spool, SpoolFull, SpoolReader};
 const SHARDS: usize = 64;
 /// Remembered units per shard; a full shard is cleared (the table still has them).
 const SHARD_CAPACITY: usize = 1 << 16;
-/// A batch smaller than `FlushSettings::batch_rows` waits this long for the next, so that trickling
-/// assignments share statements instead of writing one row each.
+/// A batch smaller than `FlushSettings::batch_rows` waits this long for the next, so that
+/// trickling assignments share statements instead of writing one row each.
 const GATHER_INTERVAL: Duration = Duration::from_millis(200);
 /// While the runtime's workers spend at least `FlushSettings::busy_share` of their time
-/// answering requests, a full batch waits (within the bounds below): each batch keeps a Postgres backend busy on
-/// a core, and on a machine Postgres shares with the gateway, batches written during a burst
-/// of new units were the tail of `/assign` (issue 17). The spool holds the exposures durably
+/// answering requests, a full batch waits (within the bounds below): each batch keeps a
+/// Postgres backend busy on a core, and on a machine Postgres shares with the gateway, batches
+/// written during a burst of new units were the tail of `/assign` (issue 17). The spool holds the exposures durably
 /// meanwhile, and they are written as soon as the burst ebbs.
 /// How often a waiting batch looks at the workers again.
 const BUSY_SAMPLE: Duration = Duration::from_millis(100);
@@ -127,8 +127,8 @@ pub async fn flush_exposures(pool: Pool, mut reader: SpoolReader, settings: Flus
             }
             metrics.exposure_writes_deferred.set(0);
         }
-        // Sorting a batch of 5,000 (the default) takes about half a millisecond (release build): not on the
-        // runtime's worker, which answers `/assign`.
+        // Sorting a batch of 5,000 (the default) takes about half a millisecond (release
+        // build): not on the runtime's worker, which answers `/assign`.
         let columns = match tokio::task::spawn_blocking(move || Columns::in_lock_order(batch)).await {
             Ok(columns) => columns,
             Err(error) => {
