@@ -68,6 +68,8 @@ pub struct Checker {
     checked: usize,
     failures: Vec<String>,
     relative_tolerance: f64,
+    /// The largest relative difference of a finite, nonzero reference seen.
+    worst_relative: f64,
 }
 
 impl Default for Checker {
@@ -80,7 +82,7 @@ impl Checker {
     /// A checker for a method whose documented accuracy is not the closed forms' 1e-9 (the
     /// group sequential grid's 1e-7).
     pub fn with_tolerance(relative_tolerance: f64) -> Self {
-        Self { checked: 0, failures: Vec::new(), relative_tolerance }
+        Self { checked: 0, failures: Vec::new(), relative_tolerance, worst_relative: 0.0 }
     }
 
     /// Compares a float result with the reference.
@@ -91,6 +93,9 @@ impl Checker {
             (None, None) => true,
             (Some(a), Some(e)) if e.is_infinite() || a.is_infinite() => a == e,
             (Some(a), Some(e)) => {
+                if e != 0.0 {
+                    self.worst_relative = self.worst_relative.max((a - e).abs() / e.abs());
+                }
                 let floor = if field.contains("p_value") { 0.0 } else { ABSOLUTE_FLOOR };
                 (a - e).abs() <= (self.relative_tolerance * e.abs()).max(floor)
             }
@@ -133,7 +138,10 @@ impl Checker {
             self.checked,
             self.failures.join("\n")
         );
-        eprintln!("{what}: {} values agree with the reference", self.checked);
+        eprintln!(
+            "{what}: {} values agree with the reference (worst relative difference {:.1e})",
+            self.checked, self.worst_relative
+        );
     }
 }
 
